@@ -1,0 +1,143 @@
+/**
+ * MailBackend: the narrow, id-based view of a tenant's mail store that the session layer uses.
+ *
+ * It speaks JMAP concepts (RFC 8621): mailboxes and emails identified by opaque string ids, keywords, blobs,
+ * opaque state strings. It knows nothing of IMAP UIDs, sequence numbers, `\Deleted` or `\Recent`: those live in
+ * the gateway (src/uidmap, src/session). Every method costs a small, known number of HTTP requests (DESIGN.md rule 8).
+ * Every failure is thrown as an `ImapError` (src/protocol/errors.ts), e.g. `NO [UNAVAILABLE]` when the store is down.
+ */
+import { ImapError, type ResponseCodeName } from '../protocol/errors.ts';
+
+/** A JMAP Mailbox (RFC 8621 §2), restricted to what IMAP needs. */
+export interface MailboxInfo {
+  id: string;
+  name: string;
+  parentId: string | null;
+  /** RFC 8621 §2: IANA mailbox role in lower case (`inbox`, `sent`, `drafts`, `trash`, `junk`, `archive`, ...). */
+  role: string | null;
+  sortOrder: number;
+  totalEmails: number;
+  unreadEmails: number;
+  isSubscribed: boolean;
+  /** RFC 8621 §2 `myRights`; missing rights map to [READ-ONLY] / NO [NOPERM]. */
+  myRights: MailboxRights;
+}
+
+export interface MailboxRights {
+  mayReadItems: boolean;
+  mayAddItems: boolean;
+  mayRemoveItems: boolean;
+  maySetSeen: boolean;
+  maySetKeywords: boolean;
+  mayCreateChild: boolean;
+  mayRename: boolean;
+  mayDelete: boolean;
+  maySubmit: boolean;
+}
+
+/**
+ * The immutable-plus-mutable metadata of one Email (RFC 8621 §4.1). Everything but `keywords` and `mailboxIds`
+ * is immutable for a given id (RFC 8621 §4.1.1), so callers may cache it by id.
+ */
+export interface EmailMeta {
+  id: string;
+  blobId: string;
+  threadId: string;
+  /** Mailbox ids this email is in (JMAP label semantics). */
+  mailboxIds: string[];
+  /** JMAP keywords as the store returns them (RFC 8621 §4.1.1: lower case for the `$` system ones). */
+  keywords: string[];
+  /** RFC 8621 §4.1.1 `size`: octets of the raw message = IMAP RFC822.SIZE. */
+  size: number;
+  /** RFC 8621 §4.1.1 `receivedAt` (UTC date-time string) = IMAP INTERNALDATE. */
+  receivedAt: string;
+}
+
+/** Result of listing the emails of one mailbox, in the order UIDs must be assigned: receivedAt ascending, then id. */
+export interface MailboxListing {
+  ids: string[];
+  /** The JMAP Email state string this listing reflects (RFC 8620 §5.1 `state`), for later `Email/changes`. */
+  emailState: string;
+}
+
+/** RFC 8620 §5.2 `/changes` result for Email or Mailbox. */
+export interface Changes {
+  oldState: string;
+  newState: string;
+  hasMoreChanges: boolean;
+  created: string[];
+  updated: string[];
+  destroyed: string[];
+}
+
+/** A header field requested as raw text (RFC 8621 §4.1.2.1 `header:Name:asRaw`), keyed by the requested name. */
+export type RawHeaders = Record<string, string[]>;
+
+export interface MailBackend {
+  /** The JMAP accountId this backend acts on (RFC 8620 §2 primaryAccounts for urn:ietf:params:jmap:mail). */
+  readonly accountId: string;
+
+  /** `Mailbox/get` of all mailboxes, with the Mailbox state string. One request. */
+  listMailboxes(): Promise<{ state: string; mailboxes: MailboxInfo[] }>;
+
+  /** `Email/query {inMailbox}` sorted receivedAt asc (paged under the session limits). */
+  listEmailIds(mailboxId: string): Promise<MailboxListing>;
+
+  /** `Email/get` of the metadata; chunked by `maxObjectsInGet`, batched within `maxCallsInRequest`. Missing ids are omitted. */
+  getEmails(ids: string[]): Promise<EmailMeta[]>;
+
+  /**
+   * `Email/get` with `header:NAME:asRaw:all` properties: the raw (unfolded-as-stored) values of the named header
+   * fields of each email, in message order. Used for BODY.PEEK[HEADER.FIELDS (...)] without downloading blobs
+   * when the values are 7-bit (DESIGN.md rule 11: 8-bit headers come from the blob).
+   */
+  getRawHeaders(ids: string[], names: string[]): Promise<Map<string, RawHeaders>>;
+
+  /**
+   * `Email/get` of the `headers` property (RFC 8621 §4.1.3): every header field of each email in message order,
+   * with its name as written and its Raw value (§4.1.2.1: the octets after the colon up to the terminating CRLF,
+   * folding kept). Used for BODY.PEEK[HEADER.FIELDS (...)] without downloading the blob; callers must fall back to
+   * the blob when a value is not 7-bit (the server may have replaced invalid octets).
+   */
+  getHeaderLists(ids: string[]): Promise<Map<string, Array<{ name: string; value: string }>>>;
+
+  /** Download a blob (RFC 8620 §6.2): the raw RFC 5322 message for an Email's blobId. */
+  downloadBlob(blobId: string): Promise<Uint8Array>;
+
+  /** `Email/changes` since a state (RFC 8620 §5.2). Throws a BackendError; test it with `isCannotCalculateChanges`. */
+  emailChanges(sinceState: string, maxChanges?: number): Promise<Changes>;
+
+  /** `Mailbox/changes` since a state. */
+  mailboxChanges(sinceState: string): Promise<Changes>;
+
+  /**
+   * `Email/set` update of keywords with patches (RFC 8620 §5.3): per email, keywords to add and to remove.
+   * All-or-nothing from the caller's point of view (DESIGN.md rule 10): on a partial failure the implementation
+   * reverts what succeeded and throws.
+   */
+  updateKeywords(changes: Array<{ id: string; add: string[]; remove: string[] }>): Promise<void>;
+
+  /** `Email/set` update of mailboxIds with patches; same all-or-nothing rule. */
+  updateMailboxes(changes: Array<{ id: string; add: string[]; remove: string[] }>): Promise<void>;
+
+  /** `Email/set` destroy. */
+  destroyEmails(ids: string[]): Promise<void>;
+
+  /** Blob upload + `Email/import` (RFC 8621 §4.8) into the given mailboxes with keywords and receivedAt. */
+  importEmail(raw: Uint8Array, mailboxIds: string[], keywords: string[], receivedAt?: string): Promise<EmailMeta>;
+}
+
+/**
+ * An `ImapError` that also says which JMAP error caused it (RFC 8620 §3.6.1 request-level `type` URN suffix,
+ * §3.6.2 method-level `type`, or §5.3 SetError `type`), so callers can react to specific ones.
+ */
+export class BackendError extends ImapError {
+  constructor(kind: 'NO' | 'BAD' | 'BYE', text: string, code: ResponseCodeName | undefined, readonly jmapType: string) {
+    super(kind, text, code ? { name: code } : undefined);
+  }
+}
+
+/** True when an error thrown by `emailChanges`/`mailboxChanges` means the state is too old (RFC 8620 §5.2). */
+export function isCannotCalculateChanges(err: unknown): boolean {
+  return err instanceof BackendError && err.jmapType === 'cannotCalculateChanges';
+}

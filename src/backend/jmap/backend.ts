@@ -1,0 +1,319 @@
+/**
+ * JmapBackend: MailBackend (../backend.ts) over a JMAP Mail server (RFC 8621) through JmapClient.
+ * Keywords and mailbox ids pass through unchanged: IMAP flag <-> keyword mapping is the session's job.
+ */
+import {
+  BackendError, type Changes, type EmailMeta, type MailBackend, type MailboxInfo, type MailboxListing,
+  type MailboxRights, type RawHeaders,
+} from '../backend.ts';
+import { ImapError } from '../../protocol/errors.ts';
+import { chunk, responseOf, type JmapClient } from './client.ts';
+import { jmapError } from './errors.ts';
+import { pointerToken } from './refs.ts';
+import type { MethodCall, SetError } from './types.ts';
+
+/** RFC 8621 §2 Mailbox properties the gateway reads. */
+const MAILBOX_PROPERTIES = [
+  'id', 'name', 'parentId', 'role', 'sortOrder', 'totalEmails', 'unreadEmails', 'isSubscribed', 'myRights',
+];
+/** RFC 8621 §4.1 Email metadata properties behind EmailMeta. */
+const EMAIL_PROPERTIES = ['id', 'blobId', 'threadId', 'mailboxIds', 'keywords', 'size', 'receivedAt'];
+
+/** Rights assumed when a server omits `myRights` or one of its members (RFC 8621 §2 makes them required). */
+const FULL_RIGHTS: MailboxRights = {
+  mayReadItems: true, mayAddItems: true, mayRemoveItems: true, maySetSeen: true, maySetKeywords: true,
+  mayCreateChild: true, mayRename: true, mayDelete: true, maySubmit: true,
+};
+
+/** One email's requested change of a set-valued property (`keywords` or `mailboxIds`). */
+type SetChange = { id: string; add: string[]; remove: string[] };
+type PatchField = 'keywords' | 'mailboxIds';
+/** RFC 8620 §5.3 PatchObject: JSON Pointer path -> value (`true` to add a member, `null` to remove it). */
+type Patch = Record<string, true | null>;
+
+export class JmapBackend implements MailBackend {
+  private constructor(private readonly client: JmapClient, readonly accountId: string) {}
+
+  /** Resolve the mail account (one session fetch if not cached) and build the backend. */
+  static async connect(client: JmapClient): Promise<JmapBackend> {
+    return new JmapBackend(client, await client.accountId());
+  }
+
+  async listMailboxes(): Promise<{ state: string; mailboxes: MailboxInfo[] }> {
+    let res: { state: string; list: Record<string, unknown>[] };
+    try {
+      res = await this.client.get<Record<string, unknown>>('Mailbox', null, MAILBOX_PROPERTIES);
+    } catch (err) {
+      // RFC 8620 §5.1: `ids: null` may exceed maxObjectsInGet; then list the ids and get them in chunks.
+      if (!(err instanceof BackendError && err.jmapType === 'requestTooLarge')) throw err;
+      const { ids } = await this.client.queryAll('Mailbox', {});
+      res = await this.client.get<Record<string, unknown>>('Mailbox', ids, MAILBOX_PROPERTIES);
+    }
+    return { state: res.state, mailboxes: res.list.map(toMailboxInfo) };
+  }
+
+  /**
+   * `Email/query {inMailbox}` sorted receivedAt ascending, all pages. The Email state comes from an
+   * `Email/get {ids: []}` sent before the query in the same request, so it is never newer than the listing
+   * (a later `Email/changes` may repeat some changes, never miss one).
+   */
+  async listEmailIds(mailboxId: string): Promise<MailboxListing> {
+    const stateCall: MethodCall = ['Email/get', { accountId: this.accountId, ids: [] }, 'st'];
+    const { ids, alongside } = await this.client.queryAll('Email', {
+      filter: { inMailbox: mailboxId },
+      sort: [{ property: 'receivedAt', isAscending: true }],
+      collapseThreads: false,
+    }, { alongside: [stateCall] });
+    return { ids, emailState: String(responseOf(alongside, 'st', 'Email/get').state ?? '') };
+  }
+
+  async getEmails(ids: string[]): Promise<EmailMeta[]> {
+    if (ids.length === 0) return [];
+    const { list } = await this.client.get<Record<string, unknown>>('Email', ids, EMAIL_PROPERTIES);
+    return list.map(toEmailMeta);
+  }
+
+  async getRawHeaders(ids: string[], names: string[]): Promise<Map<string, RawHeaders>> {
+    const out = new Map<string, RawHeaders>();
+    if (ids.length === 0) return out;
+    for (const n of names) {
+      // RFC 8621 §4.1.3: printable ASCII except colon.
+      if (!/^[\x21-\x39\x3b-\x7e]+$/.test(n)) throw ImapError.bad('Invalid header field name');
+    }
+    const props = names.map((n) => `header:${n}:asRaw:all`);
+    const { list } = await this.client.get<Record<string, unknown>>('Email', ids, ['id', ...props]);
+    for (const email of list) {
+      const byLower = new Map(Object.entries(email).map(([k, v]) => [k.toLowerCase(), v]));
+      const headers: RawHeaders = {};
+      names.forEach((n, i) => {
+        // Servers may echo the property name in another case (header names are case-insensitive).
+        const v = byLower.get(props[i]!.toLowerCase()) ?? byLower.get(`header:${n}:all`.toLowerCase());
+        headers[n] = Array.isArray(v) ? v.map(String) : [];
+      });
+      out.set(String(email.id), headers);
+    }
+    return out;
+  }
+
+  async getHeaderLists(ids: string[]): Promise<Map<string, Array<{ name: string; value: string }>>> {
+    const out = new Map<string, Array<{ name: string; value: string }>>();
+    if (ids.length === 0) return out;
+    const { list } = await this.client.get<Record<string, unknown>>('Email', ids, ['id', 'headers']);
+    for (const email of list) {
+      const headers = Array.isArray(email.headers) ? (email.headers as Array<Record<string, unknown>>) : [];
+      out.set(String(email.id), headers.map((h) => ({ name: String(h.name ?? ''), value: String(h.value ?? '') })));
+    }
+    return out;
+  }
+
+  downloadBlob(blobId: string): Promise<Uint8Array> {
+    return this.client.download(this.accountId, blobId, 'message.eml', 'message/rfc822');
+  }
+
+  emailChanges(sinceState: string, maxChanges?: number): Promise<Changes> {
+    return this.changes('Email', sinceState, maxChanges);
+  }
+
+  mailboxChanges(sinceState: string): Promise<Changes> {
+    return this.changes('Mailbox', sinceState);
+  }
+
+  updateKeywords(changes: SetChange[]): Promise<void> {
+    return this.updateAllOrNothing('keywords', changes);
+  }
+
+  updateMailboxes(changes: SetChange[]): Promise<void> {
+    return this.updateAllOrNothing('mailboxIds', changes);
+  }
+
+  /** `Email/set destroy` in batches of maxObjectsInSet. An already-gone email (`notFound`) counts as destroyed. */
+  async destroyEmails(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { limits } = await this.client.session();
+    const calls = chunk(ids, limits.maxObjectsInSet)
+      .map((c, i): MethodCall => ['Email/set', { accountId: this.accountId, destroy: c }, `d${i}`]);
+    const responses = await this.client.call(calls);
+    let first: BackendError | undefined;
+    for (const [, , callId] of calls) {
+      let args: Record<string, unknown>;
+      try { args = responseOf(responses, callId, 'Email/set'); } catch (err) { first ??= err as BackendError; continue; }
+      for (const e of Object.values((args.notDestroyed ?? {}) as Record<string, SetError>)) {
+        if (e.type !== 'notFound') first ??= jmapError(e.type);
+      }
+    }
+    if (first) throw first;
+  }
+
+  /**
+   * Upload + `Email/import` (RFC 8621 §4.8): two requests. receivedAt defaults to now, set by us so the returned
+   * meta is exact without a read-back. A server that refuses a duplicate (`alreadyExists` with `existingId`)
+   * gets the existing email added to the mailboxes instead, as IMAP APPEND must still place the message.
+   */
+  async importEmail(raw: Uint8Array, mailboxIds: string[], keywords: string[], receivedAt?: string): Promise<EmailMeta> {
+    const blob = await this.client.upload(this.accountId, raw, 'message/rfc822');
+    const at = receivedAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const email = { blobId: blob.blobId, mailboxIds: toSet(mailboxIds), keywords: toSet(keywords), receivedAt: at };
+    const r = await this.client.call([['Email/import', { accountId: this.accountId, emails: { m: email } }, 'i']]);
+    const args = responseOf(r, 'i', 'Email/import');
+    const created = (args.created as Record<string, Record<string, unknown>> | null | undefined)?.m;
+    if (created) {
+      return {
+        id: String(created.id), blobId: String(created.blobId ?? blob.blobId), threadId: String(created.threadId ?? ''),
+        mailboxIds: [...mailboxIds], keywords: [...keywords], size: Number(created.size ?? raw.length), receivedAt: at,
+      };
+    }
+    const err = (args.notCreated as Record<string, SetError> | null | undefined)?.m;
+    if (err?.type === 'alreadyExists' && err.existingId) return this.placeExisting(err.existingId, mailboxIds, keywords);
+    throw jmapError(err?.type ?? 'serverFail');
+  }
+
+  // --- internals -------------------------------------------------------------------------------------------------
+
+  private async placeExisting(id: string, mailboxIds: string[], keywords: string[]): Promise<EmailMeta> {
+    await this.updateMailboxes([{ id, add: mailboxIds, remove: [] }]);
+    if (keywords.length > 0) await this.updateKeywords([{ id, add: keywords, remove: [] }]);
+    const [meta] = await this.getEmails([id]);
+    if (!meta) throw jmapError('notFound');
+    return meta;
+  }
+
+  private async changes(type: 'Email' | 'Mailbox', sinceState: string, maxChanges?: number): Promise<Changes> {
+    const name = `${type}/changes`;
+    const args = { accountId: this.accountId, sinceState, ...(maxChanges !== undefined ? { maxChanges } : {}) };
+    const r = responseOf(await this.client.call([[name, args, 'c']]), 'c', name);
+    const ids = (k: string) => ((r[k] as string[] | undefined) ?? []).map(String);
+    return {
+      oldState: String(r.oldState ?? sinceState), newState: String(r.newState ?? ''),
+      hasMoreChanges: r.hasMoreChanges === true, created: ids('created'), updated: ids('updated'), destroyed: ids('destroyed'),
+    };
+  }
+
+  /**
+   * `Email/set` patches of `keywords/<k>` or `mailboxIds/<id>` (RFC 8620 §5.3), all-or-nothing (DESIGN.md rule 10).
+   * Each batch is an `Email/get` of the field followed by the `Email/set`, in the same request, so the prior values
+   * are known at no extra round trip. On the first failure (SetError, method error, transport error) every email
+   * already changed gets the inverse patch of what really changed, then the first error is thrown.
+   * Batches hold at most min(maxObjectsInSet, maxObjectsInGet) emails; requests at most maxCallsInRequest calls.
+   */
+  private async updateAllOrNothing(field: PatchField, changes: SetChange[]): Promise<void> {
+    const wanted = changes.filter((c) => c.add.length + c.remove.length > 0);
+    if (wanted.length === 0) return;
+    const { limits } = await this.client.session();
+    const batches = chunk(wanted, Math.min(limits.maxObjectsInSet, limits.maxObjectsInGet));
+    const pairsPerRequest = Math.max(1, Math.floor(limits.maxCallsInRequest / 2));
+    const reverts: Record<string, Patch> = {};
+    let failure: unknown;
+    outer: for (const group of chunk(batches.map((b, i) => ({ b, i })), pairsPerRequest)) {
+      const calls = group.flatMap(({ b, i }): MethodCall[] => [
+        ['Email/get', { accountId: this.accountId, ids: b.map((c) => c.id), properties: ['id', field] }, `p${i}`],
+        ['Email/set', { accountId: this.accountId, update: Object.fromEntries(b.map((c) => [c.id, forward(field, c)])) }, `s${i}`],
+      ]);
+      let responses;
+      try { responses = await this.client.call(calls); } catch (err) { failure = err; break; }
+      for (const { b, i } of group) {
+        let prior: Map<string, Set<string>>;
+        let set: Record<string, unknown>;
+        try {
+          prior = priorValues(responseOf(responses, `p${i}`, 'Email/get'), field);
+          set = responseOf(responses, `s${i}`, 'Email/set');
+        } catch (err) {
+          failure ??= err;
+          continue; // a failed method call changed nothing (RFC 8620 §3.6.2)
+        }
+        const updated = (set.updated ?? {}) as Record<string, unknown>;
+        const notUpdated = (set.notUpdated ?? {}) as Record<string, SetError>;
+        for (const c of b) {
+          if (c.id in updated) {
+            const inverse = inversePatch(field, c, prior.get(c.id));
+            if (Object.keys(inverse).length > 0) reverts[c.id] = inverse;
+          } else {
+            failure ??= jmapError(notUpdated[c.id]?.type ?? 'serverFail');
+          }
+        }
+      }
+      if (failure) break outer;
+    }
+    if (failure === undefined) return;
+    await this.revert(reverts, limits.maxObjectsInSet);
+    throw failure;
+  }
+
+  /** Best effort: apply the inverse patches; a failure here cannot be repaired, the original error is what counts. */
+  private async revert(reverts: Record<string, Patch>, maxObjectsInSet: number): Promise<void> {
+    const entries = Object.entries(reverts);
+    if (entries.length === 0) return;
+    const calls = chunk(entries, maxObjectsInSet)
+      .map((c, i): MethodCall => ['Email/set', { accountId: this.accountId, update: Object.fromEntries(c) }, `r${i}`]);
+    await this.client.call(calls).catch(() => undefined);
+  }
+}
+
+/** The forward patch of one change. */
+function forward(field: PatchField, c: SetChange): Patch {
+  const p: Patch = {};
+  for (const k of c.add) p[`${field}/${pointerToken(k)}`] = true;
+  for (const k of c.remove) p[`${field}/${pointerToken(k)}`] = null;
+  return p;
+}
+
+/**
+ * The patch that undoes what `c` really changed, given the prior members (keywords compare case-insensitively,
+ * RFC 8621 §4.1.1). Without prior values, the plain inverse.
+ */
+function inversePatch(field: PatchField, c: SetChange, prior: Set<string> | undefined): Patch {
+  const norm = (k: string) => (field === 'keywords' ? k.toLowerCase() : k);
+  const had = (k: string) => prior?.has(norm(k));
+  const p: Patch = {};
+  for (const k of c.add) if (prior === undefined || !had(k)) p[`${field}/${pointerToken(k)}`] = null;
+  for (const k of c.remove) if (prior === undefined || had(k)) p[`${field}/${pointerToken(k)}`] = true;
+  return p;
+}
+
+/** id -> members set to true, from an `Email/get` of `field`. */
+function priorValues(get: Record<string, unknown>, field: PatchField): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const e of (get.list ?? []) as Record<string, unknown>[]) {
+    const members = trueKeys(e[field]).map((k) => (field === 'keywords' ? k.toLowerCase() : k));
+    out.set(String(e.id), new Set(members));
+  }
+  return out;
+}
+
+function toSet(keys: string[]): Record<string, true> {
+  return Object.fromEntries(keys.map((k) => [k, true]));
+}
+
+function trueKeys(v: unknown): string[] {
+  return v && typeof v === 'object' ? Object.entries(v).filter(([, x]) => x === true).map(([k]) => k) : [];
+}
+
+function toMailboxInfo(m: Record<string, unknown>): MailboxInfo {
+  const rights = (m.myRights && typeof m.myRights === 'object' ? m.myRights : {}) as Partial<MailboxRights>;
+  const myRights = { ...FULL_RIGHTS };
+  for (const k of Object.keys(FULL_RIGHTS) as Array<keyof MailboxRights>) {
+    if (typeof rights[k] === 'boolean') myRights[k] = rights[k];
+  }
+  return {
+    id: String(m.id),
+    name: String(m.name ?? ''),
+    parentId: typeof m.parentId === 'string' ? m.parentId : null,
+    role: typeof m.role === 'string' ? m.role.toLowerCase() : null,
+    sortOrder: typeof m.sortOrder === 'number' ? m.sortOrder : 0,
+    totalEmails: typeof m.totalEmails === 'number' ? m.totalEmails : 0,
+    unreadEmails: typeof m.unreadEmails === 'number' ? m.unreadEmails : 0,
+    isSubscribed: typeof m.isSubscribed === 'boolean' ? m.isSubscribed : true,
+    myRights,
+  };
+}
+
+function toEmailMeta(e: Record<string, unknown>): EmailMeta {
+  return {
+    id: String(e.id),
+    blobId: String(e.blobId ?? ''),
+    threadId: String(e.threadId ?? ''),
+    mailboxIds: trueKeys(e.mailboxIds),
+    keywords: trueKeys(e.keywords),
+    size: typeof e.size === 'number' ? e.size : 0,
+    receivedAt: String(e.receivedAt ?? ''),
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Node configuration: command-line flags, each with an environment variable fallback, then defaults.
+ * `--help` prints this table. The defaults give the embedded demo: a JMAP store in the data directory and
+ * IMAP on loopback.
+ */
+import { parseArgs } from 'node:util';
+
+export interface NodeConfig {
+  host: string;
+  /** Cleartext IMAP with STARTTLS (RFC 9051 §6.2.1); 0 = pick a free port; -1 = off. */
+  imapPort: number;
+  /** Implicit TLS (RFC 8314 §3.2); 0 = pick a free port; -1 = off. */
+  imapsPort: number;
+  dataDir: string;
+  /** External JMAP session URL; when empty the embedded store serves JMAP. */
+  jmapUrl: string;
+  /** Port of the embedded store's JMAP HTTP endpoint (loopback); 0 = pick a free port. */
+  jmapPort: number;
+  tlsCert: string;
+  tlsKey: string;
+  /** Tenant id (prefix of UID store keys). */
+  tenant: string;
+  /** Allow credentials on cleartext connections from non-loopback peers (never in production). */
+  allowCleartextAuth: boolean;
+  /** Loopback peers count as secure, as in Dovecot; turn off behind a TLS terminator or proxy. */
+  loopbackIsSecure: boolean;
+  authFailureDelayMs: number;
+  logLevel: string;
+  /** Create the demo account in the embedded store on first start. */
+  demo: boolean;
+}
+
+interface Option {
+  flag: string;
+  env: string;
+  type: 'string' | 'number' | 'boolean';
+  key: keyof NodeConfig;
+  def: string | number | boolean;
+  help: string;
+}
+
+export const OPTIONS: Option[] = [
+  { flag: 'host', env: 'IMAP_HOST', type: 'string', key: 'host', def: '127.0.0.1', help: 'address the IMAP listeners bind to' },
+  { flag: 'imap-port', env: 'IMAP_PORT', type: 'number', key: 'imapPort', def: 1143, help: 'cleartext+STARTTLS port (-1: off)' },
+  { flag: 'imaps-port', env: 'IMAPS_PORT', type: 'number', key: 'imapsPort', def: 1993, help: 'implicit TLS port (-1: off)' },
+  { flag: 'data-dir', env: 'GATEWAY_DATA_DIR', type: 'string', key: 'dataDir', def: './data', help: 'UID store, TLS pair, embedded store' },
+  { flag: 'jmap-url', env: 'JMAP_SESSION_URL', type: 'string', key: 'jmapUrl', def: '', help: 'JMAP session URL of another server (default: embedded store)' },
+  { flag: 'jmap-port', env: 'JMAP_PORT', type: 'number', key: 'jmapPort', def: 8080, help: 'embedded JMAP store HTTP port on loopback' },
+  { flag: 'tls-cert', env: 'TLS_CERT', type: 'string', key: 'tlsCert', def: '', help: 'PEM certificate (default: self-signed in data dir)' },
+  { flag: 'tls-key', env: 'TLS_KEY', type: 'string', key: 'tlsKey', def: '', help: 'PEM private key' },
+  { flag: 'tenant', env: 'GATEWAY_TENANT', type: 'string', key: 'tenant', def: 'default', help: 'tenant id' },
+  { flag: 'allow-cleartext-auth', env: 'ALLOW_CLEARTEXT_AUTH', type: 'boolean', key: 'allowCleartextAuth', def: false, help: 'accept passwords without TLS from any peer' },
+  { flag: 'loopback-is-secure', env: 'LOOPBACK_IS_SECURE', type: 'boolean', key: 'loopbackIsSecure', def: true, help: 'loopback peers may log in without TLS' },
+  { flag: 'auth-failure-delay-ms', env: 'AUTH_FAILURE_DELAY_MS', type: 'number', key: 'authFailureDelayMs', def: 2000, help: 'delay before a failed login answer' },
+  { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', key: 'logLevel', def: 'info', help: 'pino level' },
+  { flag: 'demo', env: 'GATEWAY_DEMO', type: 'boolean', key: 'demo', def: true, help: 'create the demo account in the embedded store' },
+];
+
+export function usage(): string {
+  const rows = OPTIONS.map((o) => `  --${o.flag.padEnd(24)} ${o.env.padEnd(22)} ${String(o.def).padEnd(10)} ${o.help}`);
+  return ['Usage: npm start -- [options]', '', `  ${'flag'.padEnd(26)} ${'env'.padEnd(22)} ${'default'.padEnd(10)} meaning`, ...rows].join('\n');
+}
+
+export function loadNodeConfig(argv: string[], env: NodeJS.ProcessEnv): NodeConfig | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: { help: { type: 'boolean' }, ...Object.fromEntries(OPTIONS.map((o) => [o.flag, { type: 'string' as const }])) },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const out: Record<string, string | number | boolean> = {};
+  for (const o of OPTIONS) {
+    const raw = (values as Record<string, string | undefined>)[o.flag] ?? env[o.env];
+    out[o.key] = raw === undefined ? o.def : convert(o, raw);
+  }
+  return out as unknown as NodeConfig;
+}
+
+function convert(o: Option, raw: string): string | number | boolean {
+  if (o.type === 'string') return raw;
+  if (o.type === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new Error(`--${o.flag} / ${o.env}: expected true or false, got "${raw}"`);
+  }
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new Error(`--${o.flag} / ${o.env}: expected an integer, got "${raw}"`);
+  return n;
+}

@@ -1,0 +1,129 @@
+/**
+ * `npm start`: the gateway on Node. Without `--jmap-url` it serves the embedded JMAP store (SQLite in the data
+ * directory, a demo account created on first start) and prints how to connect.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { jmapBasicAuthenticator } from './auth/jmap-basic.ts';
+import { loadNodeConfig, usage, type NodeConfig } from './config/node-config.ts';
+import { openEmbeddedStore, type EmbeddedStore } from './embedded/index.ts';
+import { startNodeGateway } from './transport/node-gateway.ts';
+import { SqliteUidStore } from './uidmap/sqlite.ts';
+
+const DEMO_USER = 'demo';
+
+async function main(): Promise<void> {
+  let config: NodeConfig | 'help';
+  try {
+    config = loadNodeConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${usage()}`);
+    process.exit(2);
+  }
+  if (config === 'help') {
+    console.log(usage());
+    return;
+  }
+  const log = pino({ level: config.logLevel });
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+
+  let embedded: { store: EmbeddedStore; close(): Promise<void>; url: string } | null = null;
+  let demo: { user: string; password: string } | null = null;
+  let sessionUrl = config.jmapUrl;
+  if (!sessionUrl) {
+    const store = openEmbeddedStore({ dbPath: join(dataDir, 'embedded-jmap.sqlite') });
+    if (config.demo) {
+      demo = { user: DEMO_USER, password: demoPassword(dataDir) };
+      store.seedDemo(demo.user, demo.password);
+    }
+    const server = await store.listen(config.jmapPort, '127.0.0.1');
+    embedded = { store, close: server.close, url: server.url };
+    sessionUrl = `${server.url}/.well-known/jmap`;
+  }
+
+  const uidStore = SqliteUidStore.open(join(dataDir, 'uidmap.sqlite'));
+  const gateway = await startNodeGateway({
+    host: config.host,
+    imapPort: config.imapPort,
+    imapsPort: config.imapsPort,
+    dataDir,
+    tlsCert: config.tlsCert,
+    tlsKey: config.tlsKey,
+    authenticator: jmapBasicAuthenticator({ sessionUrl, tenant: config.tenant }),
+    uidStore,
+    logger: log,
+    authFailureDelayMs: config.authFailureDelayMs,
+    loopbackIsSecure: config.loopbackIsSecure,
+    allowCleartextAuth: config.allowCleartextAuth,
+  });
+  log.info({ imap: gateway.imapPort, imaps: gateway.imapsPort, jmap: sessionUrl }, 'gateway listening');
+  console.log(banner(config, gateway.imapPort, gateway.imapsPort, sessionUrl, demo, gateway.tls.certPath, gateway.tls.selfSigned));
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await gateway.close(5000);
+    await uidStore.close();
+    if (embedded) {
+      await embedded.close();
+      embedded.store.close();
+    }
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** The demo password: generated once, kept in the data directory, printed at every start. */
+function demoPassword(dataDir: string): string {
+  const file = join(dataDir, 'demo-password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(9).toString('base64url');
+  writeFileSync(file, password + '\n', { mode: 0o600 });
+  return password;
+}
+
+function banner(
+  c: NodeConfig,
+  imapPort: number | undefined,
+  imapsPort: number | undefined,
+  sessionUrl: string,
+  demo: { user: string; password: string } | null,
+  certPath: string,
+  selfSigned: boolean,
+): string {
+  const host = c.host.includes(':') ? `[${c.host}]` : c.host;
+  const lines = ['', 'IMAP gateway to JMAP is running.', ''];
+  if (imapPort !== undefined) lines.push(`  IMAP (cleartext + STARTTLS): ${host}:${imapPort}`);
+  if (imapsPort !== undefined) lines.push(`  IMAPS (implicit TLS):         ${host}:${imapsPort}`);
+  lines.push(`  JMAP backend:                 ${sessionUrl}`);
+  if (selfSigned) lines.push(`  TLS certificate (self-signed): ${certPath}`);
+  if (demo) {
+    lines.push('', `  Demo account:  user "${demo.user}"  password "${demo.password}"`, '', '  Try it:');
+    if (imapPort !== undefined) {
+      lines.push(`    curl 'imap://${host}:${imapPort}/INBOX;UID=1' -u ${demo.user}:${demo.password}`);
+      lines.push(`    curl 'imap://${host}:${imapPort}/' -u ${demo.user}:${demo.password}            (list mailboxes)`);
+    }
+    if (imapsPort !== undefined) lines.push(`    curl -k 'imaps://${host}:${imapsPort}/INBOX' -u ${demo.user}:${demo.password} -X 'UID FETCH 1:* FLAGS'`);
+    lines.push(
+      '',
+      '  Thunderbird: Account Settings > Add Mail Account > Configure manually:',
+      `    Incoming IMAP, server ${c.host}, port ${imapsPort ?? imapPort}, ${imapsPort !== undefined ? 'SSL/TLS' : 'STARTTLS'}, Normal password,`,
+      `    user name "${demo.user}" (accept the self-signed certificate when asked).`,
+      '',
+      `  mutt:  mutt -f 'imaps://${demo.user}@${host}:${imapsPort ?? imapPort}/INBOX'  (set ssl_verify_host=no for the self-signed cert)`,
+    );
+  }
+  lines.push('', 'Stop with Ctrl-C (clients get BYE).', '');
+  return lines.join('\n');
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : err);
+  process.exit(1);
+});

@@ -1,0 +1,58 @@
+/** SELECT / EXAMINE (RFC 9051 §6.3.2-3), CLOSE (§6.4.1), UNSELECT (§6.4.2, RFC 3691), CHECK (RFC 3501 §6.4.1). */
+import { ImapError } from '../../protocol/errors.ts';
+import type { CommandOf } from '../../protocol/types.ts';
+import type { HandlerResult } from '../dispatch.ts';
+import { MAILBOX_FLAGS, PERMANENT_FLAGS } from '../flags.ts';
+import { resolveMailbox } from '../names.ts';
+import type { Session } from '../session.ts';
+import { MailboxView } from '../view.ts';
+import { expungeDeleted } from '../expunge.ts';
+
+/**
+ * RFC 9051 §6.3.2: FLAGS, EXISTS, (rev1: RECENT), PERMANENTFLAGS, UIDVALIDITY, UIDNEXT, then the tagged OK with
+ * [READ-WRITE] or [READ-ONLY]. A failed SELECT leaves no mailbox selected.
+ */
+export async function selectCommand(s: Session, c: CommandOf<'SELECT' | 'EXAMINE'>): Promise<HandlerResult> {
+  if (c.condstore || c.qresync) throw ImapError.bad('CONDSTORE/QRESYNC parameters are not supported yet');
+  s.selected = null;
+  s.state = 'authenticated';
+  const mailbox = await resolveMailbox(s, c.mailbox);
+  const rights = mailbox.info.myRights;
+  if (!rights.mayReadItems) throw ImapError.no(`Permission denied to read ${c.mailbox}`, 'NOPERM');
+  const writable = rights.maySetSeen || rights.maySetKeywords || rights.mayRemoveItems;
+  const readOnly = c.type === 'EXAMINE' || !writable;
+  const view = await MailboxView.open(s, mailbox, readOnly);
+  await s.send({ type: 'FLAGS', flags: [...MAILBOX_FLAGS] });
+  await s.send({ type: 'EXISTS', count: view.exists });
+  await s.send({ type: 'RECENT', count: 0 }); // RFC 3501 §6.3.1 requires it; \Recent is not kept (DESIGN.md rule 6)
+  await s.send({
+    type: 'status',
+    status: 'OK',
+    code: { name: 'PERMANENTFLAGS', data: readOnly ? '()' : `(${PERMANENT_FLAGS.join(' ')})` },
+    text: readOnly ? 'No permanent flags permitted' : 'Flags permitted',
+  });
+  await s.send({ type: 'status', status: 'OK', code: { name: 'UIDVALIDITY', data: String(view.uidValidity) }, text: 'UIDs valid' });
+  await s.send({ type: 'status', status: 'OK', code: { name: 'UIDNEXT', data: String(view.uidNext) }, text: 'Predicted next UID' });
+  s.selected = view;
+  s.state = 'selected';
+  return { code: { name: readOnly ? 'READ-ONLY' : 'READ-WRITE' }, text: `${c.type} completed` };
+}
+
+/** RFC 9051 §6.4.1: silently expunge `\Deleted` messages (unless read-only), then leave the mailbox. */
+export async function closeCommand(s: Session): Promise<HandlerResult> {
+  const view = s.selected!;
+  if (!view.readOnly) await expungeDeleted(s, view, null, false);
+  s.selected = null;
+  s.state = 'authenticated';
+}
+
+/** RFC 3691: leave the mailbox without expunging. */
+export async function unselectCommand(s: Session): Promise<HandlerResult> {
+  s.selected = null;
+  s.state = 'authenticated';
+}
+
+/** RFC 3501 §6.4.1: a checkpoint; JMAP writes are durable, so it is a NOOP that reports changes. */
+export async function checkCommand(s: Session): Promise<HandlerResult> {
+  await s.selected!.refresh(s);
+}

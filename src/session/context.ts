@@ -1,0 +1,71 @@
+/**
+ * What a session is given: the connection facts, the gateway configuration, and (after login) the account.
+ * Runtime-neutral: the Node and workerd entry points build these.
+ */
+import type { MailBackend } from '../backend/backend.ts';
+import type { Limits } from '../protocol/limits.ts';
+import type { UidStore } from '../uidmap/store.ts';
+import type { PasswordCredentials } from '../auth/sasl.ts';
+
+/** Facts about the client connection (RFC 9051 §6.2: what decides LOGINDISABLED and STARTTLS). */
+export interface ConnectionFacts {
+  id: number;
+  remoteAddress: string;
+  /** TLS is active now (implicit TLS, or after STARTTLS). */
+  tls: boolean;
+  /** STARTTLS can be offered on this connection. */
+  starttls: boolean;
+}
+
+/** A logged-in user's mail account (after LOGIN / AUTHENTICATE). */
+export interface AccountContext {
+  /** The name the user logged in with. */
+  username: string;
+  /** Key of this account in the UID store: tenant + JMAP accountId, so tenants never share UIDs. */
+  accountKey: string;
+  backend: MailBackend;
+}
+
+/** Checks credentials and opens the account's backend; throws `ImapError` (NO [AUTHENTICATIONFAILED], NO [UNAVAILABLE]). */
+export interface Authenticator {
+  login(credentials: PasswordCredentials): Promise<AccountContext>;
+}
+
+/** Minimal structured logger (pino-compatible). Never pass credentials, tokens or message content. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface GatewayConfig {
+  authenticator: Authenticator;
+  uidStore: UidStore;
+  limits: Limits;
+  logger: Logger;
+  /** Delay before answering a failed authentication (RFC 9051 §6.2.3 suggests slowing down guessing). */
+  authFailureDelayMs: number;
+  /**
+   * Treat connections from loopback addresses as secure (credentials allowed without TLS), as Dovecot does.
+   * Must be false behind a TLS terminator or PROXY protocol, where the loopback peer says nothing of the client.
+   */
+  loopbackIsSecure: boolean;
+  /** Allow plaintext LOGIN/AUTHENTICATE on cleartext connections anyway (tests, trusted networks). */
+  allowCleartextAuth: boolean;
+  /** RFC 9051 §5.4 autologout: at least 30 minutes once authenticated; shorter before. */
+  idleTimeoutMs: number;
+  preAuthTimeoutMs: number;
+  /** Server name and version for the greeting and ID (RFC 2971). */
+  serverName: string;
+  serverVersion: string;
+}
+
+export const DEFAULT_TIMEOUTS = {
+  /** RFC 9051 §5.4: "at least 30 minutes"; clients refresh IDLE every 29 minutes. */
+  idleTimeoutMs: 31 * 60_000,
+  preAuthTimeoutMs: 60_000,
+  authFailureDelayMs: 2_000,
+} as const;

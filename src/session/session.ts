@@ -1,0 +1,231 @@
+/**
+ * One IMAP connection's session: the state machine of RFC 9051 §3, the command loop, and the selected mailbox.
+ *
+ * Frames come from the pump one at a time. A frame is either a command (parsed, checked against the dispatch
+ * table, run) or a line the session is waiting for (an AUTHENTICATE response, RFC 9051 §6.2.2). Every failure is
+ * an `ImapError` and becomes the tagged answer; BYE ends the session. Nothing here knows about sockets.
+ */
+import { ImapError } from '../protocol/errors.ts';
+import { encodeResponse } from '../protocol/encode.ts';
+import { parseCommand } from '../protocol/parse.ts';
+import type { Command, CommandType, Response } from '../protocol/types.ts';
+import type { SessionPort } from '../transport/pump.ts';
+import { DISPATCH, type DispatchEntry } from './dispatch.ts';
+import { capabilities } from './capabilities.ts';
+import type { AccountContext, ConnectionFacts, GatewayConfig } from './context.ts';
+import type { SessionState } from './state.ts';
+import type { MailboxView } from './view.ts';
+
+/** How the session reaches its connection. */
+export interface SessionIO {
+  write(bytes: Uint8Array): Promise<void>;
+  close(): void;
+}
+
+/** A handler's successful completion: the text (and code) of the tagged OK. */
+export interface Completion {
+  text?: string;
+  code?: { name: string; data?: string };
+}
+
+/** Receives the next line while a command waits for one (AUTHENTICATE, later IDLE's DONE). */
+type LineWaiter = (frame: Uint8Array) => Promise<void>;
+
+export class Session implements SessionPort {
+  state: SessionState = 'not-authenticated';
+  account: AccountContext | null = null;
+  selected: MailboxView | null = null;
+  /** RFC 5161 ENABLE: extensions this client turned on. */
+  readonly enabled = new Set<string>();
+  finished = false;
+
+  private lineWaiter: LineWaiter | null = null;
+  private tlsRequested = false;
+  private running = false;
+  private byeAfterCommand: string | null = null;
+  private badCount = 0;
+  private unknownBeforeAuth = 0;
+
+  constructor(
+    readonly config: GatewayConfig,
+    readonly connection: ConnectionFacts,
+    private readonly io: SessionIO,
+  ) {}
+
+  /** Credentials may be sent: TLS is on, or the listener trusts this peer (RFC 9051 §6.2.3 LOGINDISABLED). */
+  get credentialsAllowed(): boolean {
+    if (this.connection.tls || this.config.allowCleartextAuth) return true;
+    return this.config.loopbackIsSecure && isLoopback(this.connection.remoteAddress);
+  }
+
+  // ----- output ------------------------------------------------------------------------------------------------
+
+  send(response: Response): Promise<void> {
+    return this.io.write(encodeResponse(response, { utf8: this.enabled.has('UTF8=ACCEPT') }));
+  }
+
+  async bye(text: string): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.state = 'logout';
+    await this.send({ type: 'status', status: 'BYE', text });
+  }
+
+  // ----- SessionPort -------------------------------------------------------------------------------------------
+
+  async greet(): Promise<void> {
+    await this.send({
+      type: 'status',
+      status: 'OK',
+      code: { name: 'CAPABILITY', data: capabilities(this).join(' ') },
+      text: `${this.config.serverName} ready.`,
+    });
+  }
+
+  takeTlsRequest(): boolean {
+    const r = this.tlsRequested;
+    this.tlsRequested = false;
+    return r;
+  }
+
+  /** Called by STARTTLS after its tagged OK: the pump discards buffered plaintext and upgrades. */
+  requestTls(): void {
+    this.tlsRequested = true;
+  }
+
+  onTlsActive(): void {
+    this.connection.tls = true;
+  }
+
+  async onRefused(tag: string | null, text: string, code?: string): Promise<void> {
+    if (tag === null) await this.send({ type: 'status', status: 'BAD', text });
+    else await this.send({ type: 'tagged', tag, status: 'NO', text, ...(code ? { code: { name: code } } : {}) });
+  }
+
+  async onFatal(text: string): Promise<void> {
+    await this.bye(text);
+  }
+
+  idleTimeoutMs(): number {
+    return this.state === 'not-authenticated' ? this.config.preAuthTimeoutMs : this.config.idleTimeoutMs;
+  }
+
+  async onIdleTimeout(): Promise<void> {
+    await this.bye('Autologout; idle for too long');
+  }
+
+  async shutdown(text: string): Promise<void> {
+    if (this.finished) return;
+    if (this.running || this.lineWaiter) {
+      this.byeAfterCommand = text;
+      if (this.lineWaiter && !this.running) await this.finishShutdown();
+      return;
+    }
+    await this.bye(text);
+    this.io.close();
+  }
+
+  private async finishShutdown(): Promise<void> {
+    const text = this.byeAfterCommand;
+    if (text === null) return;
+    this.byeAfterCommand = null;
+    this.lineWaiter = null;
+    await this.bye(text);
+    this.io.close();
+  }
+
+  // ----- the command loop --------------------------------------------------------------------------------------
+
+  async onFrame(frame: Uint8Array): Promise<void> {
+    if (this.finished) return;
+    this.running = true;
+    try {
+      const waiter = this.lineWaiter;
+      if (waiter) {
+        this.lineWaiter = null;
+        await waiter(frame);
+      } else {
+        await this.runCommand(frame);
+      }
+    } finally {
+      this.running = false;
+    }
+    if (this.byeAfterCommand !== null && !this.finished) await this.finishShutdown();
+  }
+
+  /** Make the next frame go to `waiter` instead of the parser (RFC 9051 §6.2.2 continuation responses). */
+  waitForLine(waiter: LineWaiter): void {
+    this.lineWaiter = waiter;
+  }
+
+  private async runCommand(frame: Uint8Array): Promise<void> {
+    const parsed = parseCommand(frame, { utf8: this.enabled.has('UTF8=ACCEPT') });
+    if (!parsed.ok) {
+      if (parsed.unknownCommand && this.state === 'not-authenticated') this.unknownBeforeAuth++;
+      await this.answerBad(parsed.tag, parsed.text);
+      return;
+    }
+    await this.execute(parsed.command);
+  }
+
+  private async execute(command: Command): Promise<void> {
+    // The table is keyed by command type; TypeScript cannot correlate the entry's handler type with `command`.
+    const entry = DISPATCH[command.type] as DispatchEntry<CommandType>;
+    const { tag } = command;
+    if (!entry.states.includes(this.state)) {
+      await this.answerBad(tag, `${command.type} is not allowed ${STATE_PHRASE[this.state]}`);
+      return;
+    }
+    if (!entry.handler) {
+      await this.send({ type: 'tagged', tag, status: 'NO', code: { name: 'CANNOT' }, text: `${command.type} is not supported by this server yet` });
+      return;
+    }
+    try {
+      const done = await entry.handler(this, command);
+      if (done === 'deferred' || this.finished && command.type !== 'LOGOUT') return;
+      await this.send({ type: 'tagged', tag, status: 'OK', ...(done?.code ? { code: done.code } : {}), text: done?.text ?? `${command.type} completed` });
+    } catch (err) {
+      await this.answerError(tag, err);
+    }
+  }
+
+  /** Turn a thrown error into the tagged answer (or BYE). Unexpected errors are our bug: NO [SERVERBUG]. */
+  async answerError(tag: string, err: unknown): Promise<void> {
+    if (err instanceof ImapError) {
+      if (err.kind === 'BYE') {
+        await this.bye(err.message);
+        return;
+      }
+      if (err.kind === 'BAD') {
+        await this.answerBad(tag, err.message, err.code);
+        return;
+      }
+      await this.send({ type: 'tagged', tag, status: 'NO', ...(err.code ? { code: err.code } : {}), text: err.message });
+      return;
+    }
+    this.config.logger.error({ conn: this.connection.id, err: String(err), stack: (err as Error)?.stack }, 'command failed');
+    await this.send({ type: 'tagged', tag, status: 'NO', code: { name: 'SERVERBUG' }, text: 'Internal error; the command was not completed' });
+  }
+
+  private async answerBad(tag: string | null, text: string, code?: { name: string; data?: string }): Promise<void> {
+    this.badCount++;
+    if (tag === null) await this.send({ type: 'status', status: 'BAD', text });
+    else await this.send({ type: 'tagged', tag, status: 'BAD', ...(code ? { code } : {}), text });
+    const { maxBadCommands, maxUnknownBeforeAuth } = this.config.limits;
+    if (this.unknownBeforeAuth >= maxUnknownBeforeAuth) await this.bye('Too many unknown commands; this does not look like an IMAP client');
+    else if (this.badCount >= maxBadCommands) await this.bye('Too many invalid commands');
+  }
+}
+
+const STATE_PHRASE: Record<SessionState, string> = {
+  'not-authenticated': 'before authentication',
+  authenticated: 'without a selected mailbox',
+  selected: 'with a mailbox selected',
+  logout: 'after LOGOUT',
+};
+
+/** 127.0.0.0/8, ::1 and IPv4-mapped loopback. */
+export function isLoopback(address: string): boolean {
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}

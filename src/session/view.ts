@@ -1,0 +1,149 @@
+/**
+ * The selected mailbox as one session sees it (RFC 9051 §2.3.1.2): message sequence numbers are positions in
+ * this session's view, which changes only when the session reports it (EXPUNGE / EXISTS, RFC 9051 §7.5.1), never
+ * behind the client's back.
+ */
+import { isCannotCalculateChanges } from '../backend/backend.ts';
+import { ImapError } from '../protocol/errors.ts';
+import type { SequenceSet } from '../protocol/types.ts';
+import type { ImapMailbox } from './mailboxes.ts';
+import type { Session } from './session.ts';
+import { syncMailbox, type SyncedMailbox } from './sync.ts';
+import { keywordToFlag } from './flags.ts';
+
+/** One message addressed by a command: its sequence number, UID and JMAP email id. */
+export interface MessageRef {
+  seq: number;
+  uid: number;
+  emailId: string;
+}
+
+export class MailboxView {
+  uids: number[] = [];
+  emailIds: string[] = [];
+  uidNext = 1;
+  emailState = '';
+  /** UIDs carrying the gateway-kept `\Deleted` flag (DESIGN.md rule 6). */
+  deleted = new Set<number>();
+
+  private constructor(
+    readonly mailbox: ImapMailbox,
+    readonly readOnly: boolean,
+    readonly uidValidity: number,
+  ) {}
+
+  get exists(): number {
+    return this.uids.length;
+  }
+
+  get mailboxId(): string {
+    return this.mailbox.info.id;
+  }
+
+  static async open(s: Session, mailbox: ImapMailbox, readOnly: boolean): Promise<MailboxView> {
+    const account = s.account!;
+    const synced = await syncMailbox(account.backend, s.config.uidStore, account.accountKey, mailbox.info.id);
+    const view = new MailboxView(mailbox, readOnly, synced.uidValidity);
+    view.adopt(synced);
+    view.deleted = await s.config.uidStore.getDeleted(account.accountKey, mailbox.info.id);
+    return view;
+  }
+
+  private adopt(synced: SyncedMailbox): void {
+    this.uids = synced.entries.map((e) => e.uid);
+    this.emailIds = synced.entries.map((e) => e.emailId);
+    this.uidNext = synced.uidNext;
+    this.emailState = synced.emailState;
+  }
+
+  /**
+   * Catch up with the store and tell the client (RFC 9051 §7.5.1: only where EXPUNGE may be sent: NOOP, CHECK,
+   * IDLE, SELECT). One `Email/changes` when nothing changed; a full resync of the map otherwise.
+   */
+  async refresh(s: Session): Promise<void> {
+    const account = s.account!;
+    let updated: string[] = [];
+    try {
+      const changes = await account.backend.emailChanges(this.emailState);
+      if (changes.newState === this.emailState || (changes.created.length + changes.updated.length + changes.destroyed.length === 0 && !changes.hasMoreChanges)) {
+        this.emailState = changes.newState;
+        return;
+      }
+      updated = changes.updated;
+    } catch (err) {
+      if (!isCannotCalculateChanges(err)) throw err;
+    }
+    const synced = await syncMailbox(account.backend, s.config.uidStore, account.accountKey, this.mailboxId);
+    if (synced.uidValidity !== this.uidValidity) throw ImapError.bye('Mailbox was replaced; please reselect', 'UIDVALIDITY');
+    const live = new Set(synced.entries.map((e) => e.uid));
+    for (let i = this.uids.length - 1; i >= 0; i--) {
+      if (!live.has(this.uids[i]!)) await s.send({ type: 'EXPUNGE', seq: i + 1 });
+    }
+    const before = this.uids.length;
+    const kept = this.uids.filter((u) => live.has(u)).length;
+    this.adopt(synced);
+    if (this.uids.length !== kept || this.uids.length !== before) await s.send({ type: 'EXISTS', count: this.uids.length });
+    await this.reportFlagChanges(s, updated);
+  }
+
+  /** Unsolicited FETCH FLAGS for messages whose keywords changed elsewhere (RFC 9051 §7.5.2). */
+  private async reportFlagChanges(s: Session, updatedIds: string[]): Promise<void> {
+    const index = new Map(this.emailIds.map((id, i) => [id, i] as const));
+    const inView = updatedIds.filter((id) => index.has(id));
+    if (inView.length === 0) return;
+    for (const meta of await s.account!.backend.getEmails(inView)) {
+      const i = index.get(meta.id);
+      if (i === undefined) continue;
+      await s.send({ type: 'FETCH', seq: i + 1, items: [{ type: 'UID', uid: this.uids[i]! }, { type: 'FLAGS', flags: this.flagsOf(this.uids[i]!, meta.keywords) }] });
+    }
+  }
+
+  /** IMAP flags of a message: its JMAP keywords, plus the gateway's `\Deleted`. */
+  flagsOf(uid: number, keywords: string[]): string[] {
+    const flags = keywords.map(keywordToFlag);
+    if (this.deleted.has(uid)) flags.push('\\Deleted');
+    return flags;
+  }
+
+  /**
+   * The messages a sequence set names (RFC 9051 §9 sequence-set), ascending. By sequence number, a number above
+   * EXISTS is an error (BAD); by UID, UIDs that do not exist are skipped (RFC 9051 §6.4.8 UID commands).
+   */
+  resolve(set: SequenceSet, byUid: boolean): MessageRef[] {
+    if (set === '$') throw ImapError.bad('The saved search result ($) is not supported');
+    const n = this.uids.length;
+    const picked = new Uint8Array(n);
+    if (byUid) {
+      const maxUid = n > 0 ? this.uids[n - 1]! : 0;
+      for (const r of set) {
+        let lo = r.from === '*' ? maxUid : r.from;
+        let hi = r.to === '*' ? maxUid : r.to;
+        if (lo > hi) [lo, hi] = [hi, lo];
+        for (let i = lowerBound(this.uids, lo); i < n && this.uids[i]! <= hi; i++) picked[i] = 1;
+      }
+    } else {
+      for (const r of set) {
+        if (n === 0) throw ImapError.bad('No messages: the mailbox is empty');
+        let lo = r.from === '*' ? n : r.from;
+        let hi = r.to === '*' ? n : r.to;
+        if (lo > hi) [lo, hi] = [hi, lo];
+        if (hi > n) throw ImapError.bad(`Message sequence number ${hi} does not exist (EXISTS is ${n})`);
+        picked.fill(1, lo - 1, hi);
+      }
+    }
+    const out: MessageRef[] = [];
+    for (let i = 0; i < n; i++) if (picked[i]) out.push({ seq: i + 1, uid: this.uids[i]!, emailId: this.emailIds[i]! });
+    return out;
+  }
+}
+
+function lowerBound(sorted: number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

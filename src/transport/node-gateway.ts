@@ -1,0 +1,92 @@
+/**
+ * A whole gateway on Node: listeners, TLS material, UID store and authenticator wired together.
+ * Used by `src/node.ts` (npm start) and by the end-to-end tests, which start it on free loopback ports.
+ */
+import { newSession } from '../gateway.ts';
+import type { Limits } from '../protocol/limits.ts';
+import { DEFAULT_LIMITS } from '../protocol/limits.ts';
+import { DEFAULT_TIMEOUTS, silentLogger, type Authenticator, type GatewayConfig, type Logger } from '../session/context.ts';
+import type { UidStore } from '../uidmap/store.ts';
+import { startNodeListener, type NodeListener } from './node.ts';
+import { ensureTlsFiles, loadTls, type TlsFiles } from './node-tls.ts';
+
+export interface NodeGatewayOptions {
+  host: string;
+  /** Cleartext + STARTTLS port; 0 = free port; -1 = off. */
+  imapPort: number;
+  /** Implicit TLS port; 0 = free port; -1 = off. */
+  imapsPort: number;
+  dataDir: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  authenticator: Authenticator;
+  uidStore: UidStore;
+  limits?: Limits;
+  logger?: Logger;
+  authFailureDelayMs?: number;
+  loopbackIsSecure?: boolean;
+  allowCleartextAuth?: boolean;
+  idleTimeoutMs?: number;
+  preAuthTimeoutMs?: number;
+}
+
+export interface NodeGateway {
+  /** Bound ports (undefined when that listener is off). */
+  imapPort?: number;
+  imapsPort?: number;
+  tls: TlsFiles;
+  config: GatewayConfig;
+  /** Graceful: BYE to every client after its running command, then close. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export const SERVER_NAME = 'imap-jmap-gateway';
+export const SERVER_VERSION = '0.1.0';
+
+export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGateway> {
+  const tlsFiles = await ensureTlsFiles(o.dataDir, o.tlsCert || undefined, o.tlsKey || undefined);
+  const tlsMaterial = loadTls(tlsFiles);
+  const config: GatewayConfig = {
+    authenticator: o.authenticator,
+    uidStore: o.uidStore,
+    limits: o.limits ?? DEFAULT_LIMITS,
+    logger: o.logger ?? silentLogger,
+    authFailureDelayMs: o.authFailureDelayMs ?? DEFAULT_TIMEOUTS.authFailureDelayMs,
+    loopbackIsSecure: o.loopbackIsSecure ?? true,
+    allowCleartextAuth: o.allowCleartextAuth ?? false,
+    idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_TIMEOUTS.idleTimeoutMs,
+    preAuthTimeoutMs: o.preAuthTimeoutMs ?? DEFAULT_TIMEOUTS.preAuthTimeoutMs,
+    serverName: SERVER_NAME,
+    serverVersion: SERVER_VERSION,
+  };
+  const listeners: NodeListener[] = [];
+  const start = (port: number, implicitTls: boolean): Promise<NodeListener> =>
+    startNodeListener({
+      host: o.host,
+      port,
+      implicitTls,
+      tls: tlsMaterial,
+      limits: config.limits,
+      makeSession: (info, io) =>
+        newSession(config, { id: info.id, remoteAddress: info.remoteAddress, tls: info.tls, starttls: info.starttls }, io),
+      onError: (err) => config.logger.error({ err: err.message }, 'listener error'),
+    });
+  const gateway: NodeGateway = {
+    tls: tlsFiles,
+    config,
+    async close(graceMs = 5000) {
+      await Promise.all(listeners.map((l) => l.close(graceMs)));
+    },
+  };
+  if (o.imapPort >= 0) {
+    const l = await start(o.imapPort, false);
+    listeners.push(l);
+    gateway.imapPort = l.port;
+  }
+  if (o.imapsPort >= 0) {
+    const l = await start(o.imapsPort, true);
+    listeners.push(l);
+    gateway.imapsPort = l.port;
+  }
+  return gateway;
+}

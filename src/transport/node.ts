@@ -1,0 +1,178 @@
+/**
+ * Node adapter: IMAP listeners on `net` (cleartext + STARTTLS, RFC 9051 §6.2.1) and `tls` (implicit TLS,
+ * RFC 8314 §3.2). It only moves bytes: framing, limits and the session live in the runtime-neutral core.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { Pump, type SessionPort, type Transport } from './pump.ts';
+import type { Limits } from '../protocol/limits.ts';
+
+/** Facts about a connection the session needs (security decides LOGINDISABLED, RFC 9051 §6.2.3). */
+export interface ConnectionInfo {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  localPort: number;
+  /** TLS is active (implicit TLS, or after STARTTLS). */
+  tls: boolean;
+  /** The listener offers STARTTLS. */
+  starttls: boolean;
+}
+
+/** The session side of a connection, as the listener sees it. */
+export interface ListenerSession extends SessionPort {
+  /** Called after the transport switched to TLS (STARTTLS completed). */
+  onTlsActive(): void;
+  /** Graceful shutdown: send `* BYE` once no command is running, then the pump closes. */
+  shutdown(text: string): Promise<void>;
+  /** Inactivity (RFC 9051 §5.4): send `* BYE` and close. */
+  onIdleTimeout(): Promise<void>;
+  /** Milliseconds of allowed inactivity in the current state. */
+  idleTimeoutMs(): number;
+}
+
+export interface NodeListenerOptions {
+  host: string;
+  port: number;
+  /** Implicit TLS (993-style) when true; cleartext with STARTTLS when false and `tls` is given. */
+  implicitTls: boolean;
+  /** TLS material: PEM key and certificate, and the context built from them (used for STARTTLS and SNI). */
+  tls?: { key: Buffer; cert: Buffer; context: tls.SecureContext };
+  limits?: Limits;
+  /** Build the session of a new connection; `io` writes to it (with back-pressure) and closes it. */
+  makeSession(info: ConnectionInfo, io: { write(bytes: Uint8Array): Promise<void>; close(): void }): ListenerSession;
+  onError?(err: Error): void;
+}
+
+export interface NodeListener {
+  readonly port: number;
+  /** Stop accepting, BYE every client (after its running command), wait up to `graceMs`, then destroy. */
+  close(graceMs?: number): Promise<void>;
+  connectionCount(): number;
+}
+
+let nextConnectionId = 1;
+
+export async function startNodeListener(opts: NodeListenerOptions): Promise<NodeListener> {
+  const live = new Map<net.Socket, ListenerSession>();
+  const onSocket = (socket: net.Socket): void => {
+    const info: ConnectionInfo = {
+      id: nextConnectionId++,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      localPort: socket.localPort ?? 0,
+      tls: opts.implicitTls,
+      starttls: !opts.implicitTls && opts.tls !== undefined,
+    };
+    const session = serveSocket(socket, info, opts, () => live.delete(socket));
+    live.set(socket, session);
+  };
+  const server = opts.implicitTls
+    ? tls.createServer({ key: opts.tls!.key, cert: opts.tls!.cert, minVersion: 'TLSv1.2' }, onSocket)
+    : net.createServer(onSocket);
+  server.on('error', (e) => opts.onError?.(e));
+  if (opts.implicitTls) server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as net.AddressInfo;
+  return {
+    port: address.port,
+    connectionCount: () => live.size,
+    async close(graceMs = 5000) {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      await Promise.race([
+        Promise.all([...live.values()].map((s) => s.shutdown('Server shutting down'))),
+        delay(graceMs),
+      ]);
+      const deadline = Date.now() + graceMs;
+      while (live.size > 0 && Date.now() < deadline) await delay(20);
+      for (const sock of live.keys()) sock.destroy();
+      await closed;
+    },
+  };
+}
+
+/** Wire one accepted socket to a pump, with back-pressure both ways and in-place STARTTLS. */
+function serveSocket(raw: net.Socket, info: ConnectionInfo, opts: NodeListenerOptions, onGone: () => void): ListenerSession {
+  let socket: net.Socket = raw;
+  let closed = false;
+  raw.setNoDelay(true);
+
+  const transport: Transport = {
+    write(bytes) {
+      if (closed || socket.destroyed) return Promise.resolve();
+      if (socket.write(bytes)) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.once('drain', done);
+        socket.once('close', done);
+      });
+    },
+    async upgradeTls() {
+      if (!opts.tls) throw new Error('no TLS context');
+      socket.off('data', onData);
+      const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: opts.tls.context });
+      secure.on('error', () => secure.destroy());
+      socket = secure;
+      attach(secure);
+      session.onTlsActive();
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      socket.end();
+      setTimeout(() => socket.destroy(), 2000).unref();
+    },
+  };
+  const session = opts.makeSession(info, { write: (b) => transport.write(b), close: () => transport.close() });
+  const pump = new Pump(transport, session, opts.limits);
+
+  function onData(chunk: Buffer): void {
+    socket.pause();
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    pump.feed(bytes).then(
+      () => {
+        if (closed) return;
+        socket.setTimeout(session.idleTimeoutMs());
+        socket.resume();
+      },
+      (err: unknown) => {
+        opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+        socket.destroy();
+      },
+    );
+  }
+  function attach(s: net.Socket): void {
+    s.on('data', onData);
+    s.setTimeout(session.idleTimeoutMs());
+    s.on('timeout', () => {
+      void session.onIdleTimeout().finally(() => transport.close());
+    });
+  }
+
+  raw.on('error', () => raw.destroy());
+  raw.on('close', () => {
+    closed = true;
+    onGone();
+  });
+  attach(raw);
+  socket.pause();
+  pump.start().then(
+    () => !closed && socket.resume(),
+    () => socket.destroy(),
+  );
+  return session;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,120 @@
+/**
+ * MemoryUidStore: an in-process UidStore (tests, ephemeral deployments). It honours every rule of store.ts within
+ * one process: each method runs to completion without awaiting, so calls never interleave, which makes every
+ * `assign` atomic. Nothing survives the process, so it must not back a gateway whose clients outlive it.
+ */
+import { ImapError } from '../protocol/errors.ts';
+import type { MailboxUidState, UidEntry, UidStore } from './store.ts';
+import { nextUidValidity, MAX_UID } from './uidvalidity.ts';
+
+/** One mailbox's map: live entries both ways, expunge history (RFC 7162 VANISHED), `\Deleted` UIDs. */
+interface MailboxMap {
+  state: MailboxUidState;
+  byEmail: Map<string, number>;
+  byUid: Map<number, string>;
+  /** Expunged UIDs with the email id they held and when (ms since epoch). */
+  expunged: Map<number, { emailId: string; at: number }>;
+  deleted: Set<number>;
+}
+
+export interface MemoryUidStoreOptions {
+  /** Clock in ms since the epoch (tests inject one to check the UIDVALIDITY seed). */
+  now?: () => number;
+}
+
+export class MemoryUidStore implements UidStore {
+  private readonly mailboxes = new Map<string, MailboxMap>();
+  /** The largest UIDVALIDITY this store ever issued (store-wide, never decreases). */
+  private maxUidValidity = 0;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(options: MemoryUidStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The mailbox's map, or undefined when never seen (reads do not create mailboxes). */
+  private peek(account: string, mailboxId: string): MailboxMap | undefined {
+    if (this.closed) throw ImapError.no('UID store is closed', 'UNAVAILABLE');
+    return this.mailboxes.get(JSON.stringify([account, mailboxId]));
+  }
+
+  /** The mailbox's map, created with a fresh UIDVALIDITY on first sight. */
+  private box(account: string, mailboxId: string): MailboxMap {
+    let box = this.peek(account, mailboxId);
+    if (!box) {
+      this.maxUidValidity = nextUidValidity(this.maxUidValidity, this.now());
+      box = {
+        state: { uidValidity: this.maxUidValidity, uidNext: 1, syncState: null },
+        byEmail: new Map(), byUid: new Map(), expunged: new Map(), deleted: new Set(),
+      };
+      this.mailboxes.set(JSON.stringify([account, mailboxId]), box);
+    }
+    return box;
+  }
+
+  async openMailbox(account: string, mailboxId: string): Promise<MailboxUidState> {
+    return { ...this.box(account, mailboxId).state };
+  }
+
+  async assign(account: string, mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
+    const box = this.box(account, mailboxId);
+    const fresh = new Set(emailIds.filter((id) => !box.byEmail.has(id)));
+    if (box.state.uidNext - 1 + fresh.size > MAX_UID) throw ImapError.no('UID space of this mailbox is exhausted', 'LIMIT');
+    const out = new Map<string, number>();
+    for (const id of emailIds) {
+      let uid = box.byEmail.get(id);
+      if (uid === undefined) {
+        uid = box.state.uidNext++;
+        box.byEmail.set(id, uid);
+        box.byUid.set(uid, id);
+      }
+      out.set(id, uid);
+    }
+    return out;
+  }
+
+  async list(account: string, mailboxId: string): Promise<UidEntry[]> {
+    const box = this.peek(account, mailboxId);
+    if (!box) return [];
+    return [...box.byUid].map(([uid, emailId]) => ({ uid, emailId })).sort((a, b) => a.uid - b.uid);
+  }
+
+  async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
+    const box = this.box(account, mailboxId);
+    const at = this.now();
+    for (const uid of uids) {
+      const emailId = box.byUid.get(uid);
+      if (emailId === undefined) continue;
+      box.byUid.delete(uid);
+      box.byEmail.delete(emailId);
+      box.deleted.delete(uid);
+      box.expunged.set(uid, { emailId, at });
+    }
+  }
+
+  async setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {
+    this.box(account, mailboxId).state.syncState = syncState;
+  }
+
+  async resetMailbox(account: string, mailboxId: string): Promise<void> {
+    if (this.closed) throw ImapError.no('UID store is closed', 'UNAVAILABLE');
+    this.mailboxes.delete(JSON.stringify([account, mailboxId]));
+  }
+
+  async getDeleted(account: string, mailboxId: string): Promise<Set<number>> {
+    return new Set(this.peek(account, mailboxId)?.deleted);
+  }
+
+  async setDeleted(account: string, mailboxId: string, uids: number[], deleted: boolean): Promise<void> {
+    const box = this.box(account, mailboxId);
+    for (const uid of uids) {
+      if (!deleted) box.deleted.delete(uid);
+      else if (box.byUid.has(uid)) box.deleted.add(uid);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * SqliteUidStore: the default UidStore on Node (better-sqlite3), safe to share between gateway processes on one
+ * machine through one database file (DESIGN.md rules 1-3).
+ *
+ * - WAL journal, `busy_timeout`, `synchronous=FULL`: a committed `assign` survives a crash before its response.
+ * - Every write is one `BEGIN IMMEDIATE` transaction: the write lock is taken before reading `uid_next`, so two
+ *   processes can never read the same `uid_next` and hand out one UID twice.
+ * - Schema: a fresh file gets schema/uidmap.sql; an older one gets the pending schema/migrations/NNN-*.sql, all in
+ *   one transaction at open (`schema_version` records the version).
+ * better-sqlite3 is synchronous, so within one process each call also runs without interleaving.
+ */
+import Database from 'better-sqlite3';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ImapError } from '../protocol/errors.ts';
+import type { MailboxUidState, UidEntry, UidStore } from './store.ts';
+import { nextUidValidity, MAX_UID } from './uidvalidity.ts';
+
+const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
+
+export interface SqliteUidStoreOptions {
+  /** Clock in ms since the epoch (tests inject one to check the UIDVALIDITY seed). */
+  now?: () => number;
+  /** How long a transaction waits for another process's write lock before failing (ms). Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/** A numbered migration file `NNN-name.sql` of schema/migrations. */
+interface Migration { version: number; sql: string }
+
+function loadMigrations(): Migration[] {
+  return readdirSync(`${SCHEMA_DIR}migrations`)
+    .map((name) => ({ name, m: /^(\d{3})-.+\.sql$/.exec(name) }))
+    .filter((x): x is { name: string; m: RegExpExecArray } => x.m !== null)
+    .map(({ name, m }) => ({ version: Number(m[1]), sql: readFileSync(`${SCHEMA_DIR}migrations/${name}`, 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+}
+
+/** Synchronous sleep (open-time retries only; better-sqlite3 is synchronous anyway). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Runs `fn`, retrying while SQLite reports the database busy/locked (switching to WAL can bypass busy_timeout). */
+function retryBusy<T>(fn: () => T, timeoutMs: number): T {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
+      if (Date.now() > deadline) throw err;
+      sleepSync(10 + Math.random() * 20);
+    }
+  }
+}
+
+/**
+ * Brings the schema to the latest migration in one IMMEDIATE transaction: a fresh database gets uidmap.sql, an
+ * older one its pending migrations. Refuses databases of unknown or newer schemas.
+ */
+function migrate(db: Database.Database, timeoutMs: number): void {
+  const migrations = loadMigrations();
+  const latest = migrations.at(-1)?.version ?? 0;
+  const run = db.transaction(() => {
+    const hasVersionTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
+    if (!hasVersionTable) {
+      const objects = db.prepare("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").pluck().get() as number;
+      if (objects > 0) throw new Error('UID store: database has tables but no schema_version; refusing to touch it');
+      db.exec(readFileSync(`${SCHEMA_DIR}uidmap.sql`, 'utf8'));
+    } else {
+      const current = (db.prepare('SELECT max(version) FROM schema_version').pluck().get() as number | null) ?? 0;
+      if (current > latest) throw new Error(`UID store: schema version ${current} is newer than this code (${latest})`);
+      for (const m of migrations) if (m.version > current) db.exec(m.sql);
+      if (current < latest) db.prepare('UPDATE schema_version SET version = ?').run(latest);
+    }
+    const version = db.prepare('SELECT max(version) FROM schema_version').pluck().get();
+    if (version !== latest) throw new Error(`UID store: schema/uidmap.sql is version ${String(version)}, migrations reach ${latest}`);
+  });
+  retryBusy(() => run.immediate(), timeoutMs);
+}
+
+/** The `mailbox` table row of one (account, mailbox). */
+interface MailboxRow { mbox: number; uidValidity: number; uidNext: number; syncState: string | null }
+
+export class SqliteUidStore implements UidStore {
+  private readonly now: () => number;
+  private readonly q;
+
+  private constructor(private readonly db: Database.Database, options: SqliteUidStoreOptions) {
+    this.now = options.now ?? Date.now;
+    this.q = {
+      mailbox: db.prepare<[string, string], MailboxRow>(
+        'SELECT mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState FROM mailbox WHERE account = ? AND mailbox_id = ?'),
+      maxValidity: db.prepare<[], number>('SELECT max_uidvalidity FROM store_meta WHERE id = 1').pluck(),
+      setMaxValidity: db.prepare<[number]>('UPDATE store_meta SET max_uidvalidity = ? WHERE id = 1'),
+      insertMailbox: db.prepare<[string, string, number]>(
+        'INSERT INTO mailbox (account, mailbox_id, uid_validity, uid_next) VALUES (?, ?, ?, 1)'),
+      uidOf: db.prepare<[number, string], number>('SELECT uid FROM uid_map WHERE mbox = ? AND email_id = ?').pluck(),
+      emailOf: db.prepare<[number, number], string>('SELECT email_id FROM uid_map WHERE mbox = ? AND uid = ?').pluck(),
+      insertUid: db.prepare<[number, number, string]>('INSERT INTO uid_map (mbox, uid, email_id) VALUES (?, ?, ?)'),
+      setUidNext: db.prepare<[number, number]>('UPDATE mailbox SET uid_next = ? WHERE mbox = ?'),
+      list: db.prepare<[string, string], UidEntry>(
+        'SELECT u.uid AS uid, u.email_id AS emailId FROM uid_map u JOIN mailbox m ON m.mbox = u.mbox WHERE m.account = ? AND m.mailbox_id = ? ORDER BY u.uid'),
+      deleteUid: db.prepare<[number, number]>('DELETE FROM uid_map WHERE mbox = ? AND uid = ?'),
+      recordExpunge: db.prepare<[number, number, string, number]>(
+        'INSERT OR REPLACE INTO expunged (mbox, uid, email_id, expunged_at) VALUES (?, ?, ?, ?)'),
+      setSync: db.prepare<[string, number]>('UPDATE mailbox SET sync_state = ? WHERE mbox = ?'),
+      getDeleted: db.prepare<[string, string], number>(
+        'SELECT d.uid FROM deleted_flag d JOIN mailbox m ON m.mbox = d.mbox WHERE m.account = ? AND m.mailbox_id = ?').pluck(),
+      flagDeleted: db.prepare<[number, number]>(
+        'INSERT OR IGNORE INTO deleted_flag (mbox, uid) SELECT mbox, uid FROM uid_map WHERE mbox = ? AND uid = ?'),
+      unflagDeleted: db.prepare<[number, number]>('DELETE FROM deleted_flag WHERE mbox = ? AND uid = ?'),
+      dropMap: db.prepare<[number]>('DELETE FROM uid_map WHERE mbox = ?'),
+      dropExpunged: db.prepare<[number]>('DELETE FROM expunged WHERE mbox = ?'),
+      dropDeleted: db.prepare<[number]>('DELETE FROM deleted_flag WHERE mbox = ?'),
+      dropMailbox: db.prepare<[number]>('DELETE FROM mailbox WHERE mbox = ?'),
+    };
+  }
+
+  /** Opens (creating or migrating) the store at `path`; `:memory:` gives a private in-memory database. */
+  static open(path: string, options: SqliteUidStoreOptions = {}): SqliteUidStore {
+    const timeout = options.busyTimeoutMs ?? 5000;
+    const db = new Database(path, { timeout });
+    try {
+      db.pragma(`busy_timeout = ${timeout}`);
+      retryBusy(() => db.pragma('journal_mode = WAL'), timeout);
+      db.pragma('synchronous = FULL');
+      migrate(db, timeout);
+      return new SqliteUidStore(db, options);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  /** The mailbox row, created with a fresh UIDVALIDITY on first sight. Call inside an IMMEDIATE transaction. */
+  private ensureMailbox(account: string, mailboxId: string): MailboxRow {
+    const row = this.q.mailbox.get(account, mailboxId);
+    if (row) return row;
+    const uidValidity = nextUidValidity(this.q.maxValidity.get() ?? 0, this.now());
+    this.q.setMaxValidity.run(uidValidity);
+    const mbox = Number(this.q.insertMailbox.run(account, mailboxId, uidValidity).lastInsertRowid);
+    return { mbox, uidValidity, uidNext: 1, syncState: null };
+  }
+
+  /** Runs `fn` in one BEGIN IMMEDIATE transaction; SQLite errors become `NO [UNAVAILABLE]`. */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (err) {
+      if (err instanceof ImapError) throw err;
+      throw ImapError.no(`UID store unavailable: ${(err as Error).message}`, 'UNAVAILABLE');
+    }
+  }
+
+  /** Runs a read; SQLite errors become `NO [UNAVAILABLE]`. */
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw ImapError.no(`UID store unavailable: ${(err as Error).message}`, 'UNAVAILABLE');
+    }
+  }
+
+  async openMailbox(account: string, mailboxId: string): Promise<MailboxUidState> {
+    const row = this.read(() => this.q.mailbox.get(account, mailboxId)) ?? this.write(() => this.ensureMailbox(account, mailboxId));
+    return { uidValidity: row.uidValidity, uidNext: row.uidNext, syncState: row.syncState };
+  }
+
+  async assign(account: string, mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
+    return this.write(() => {
+      const box = this.ensureMailbox(account, mailboxId);
+      const out = new Map<string, number>();
+      let next = box.uidNext;
+      for (const id of emailIds) {
+        if (out.has(id)) continue;
+        let uid = this.q.uidOf.get(box.mbox, id);
+        if (uid === undefined) {
+          if (next > MAX_UID) throw ImapError.no('UID space of this mailbox is exhausted', 'LIMIT');
+          uid = next++;
+          this.q.insertUid.run(box.mbox, uid, id);
+        }
+        out.set(id, uid);
+      }
+      if (next !== box.uidNext) this.q.setUidNext.run(next, box.mbox);
+      return out;
+    });
+  }
+
+  async list(account: string, mailboxId: string): Promise<UidEntry[]> {
+    return this.read(() => this.q.list.all(account, mailboxId));
+  }
+
+  async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
+    const at = this.now();
+    this.write(() => {
+      const { mbox } = this.ensureMailbox(account, mailboxId);
+      for (const uid of uids) {
+        const emailId = this.q.emailOf.get(mbox, uid);
+        if (emailId === undefined) continue;
+        this.q.deleteUid.run(mbox, uid);
+        this.q.unflagDeleted.run(mbox, uid);
+        this.q.recordExpunge.run(mbox, uid, emailId, at);
+      }
+    });
+  }
+
+  async setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {
+    this.write(() => this.q.setSync.run(syncState, this.ensureMailbox(account, mailboxId).mbox));
+  }
+
+  async resetMailbox(account: string, mailboxId: string): Promise<void> {
+    this.write(() => {
+      const row = this.q.mailbox.get(account, mailboxId);
+      if (!row) return;
+      for (const stmt of [this.q.dropMap, this.q.dropExpunged, this.q.dropDeleted, this.q.dropMailbox]) stmt.run(row.mbox);
+    });
+  }
+
+  async getDeleted(account: string, mailboxId: string): Promise<Set<number>> {
+    return new Set(this.read(() => this.q.getDeleted.all(account, mailboxId)));
+  }
+
+  async setDeleted(account: string, mailboxId: string, uids: number[], deleted: boolean): Promise<void> {
+    this.write(() => {
+      const { mbox } = this.ensureMailbox(account, mailboxId);
+      const stmt = deleted ? this.q.flagDeleted : this.q.unflagDeleted;
+      for (const uid of uids) stmt.run(mbox, uid);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Test harness: an embedded JMAP store and a gateway on free loopback ports, in a temp directory, torn down after.
+ * The gateway reaches the store over real HTTP and clients reach the gateway over real TCP.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openEmbeddedStore, type EmbeddedLimits, type EmbeddedStore } from '../../src/embedded/index.ts';
+import { jmapBasicAuthenticator } from '../../src/auth/jmap-basic.ts';
+import { startNodeGateway, type NodeGateway, type NodeGatewayOptions } from '../../src/transport/node-gateway.ts';
+import { SqliteUidStore } from '../../src/uidmap/sqlite.ts';
+import type { Limits } from '../../src/protocol/limits.ts';
+
+export interface TestBed {
+  host: string;
+  imapPort: number;
+  imapsPort: number;
+  store: EmbeddedStore;
+  gateway: NodeGateway;
+  jmapUrl: string;
+  dir: string;
+  user: string;
+  password: string;
+  /** Stop the JMAP HTTP server (the backend goes down; the gateway stays up). */
+  stopBackend(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestBedOptions {
+  limits?: Limits;
+  storeLimits?: Partial<EmbeddedLimits>;
+  authFailureDelayMs?: number;
+  gateway?: Partial<NodeGatewayOptions>;
+}
+
+export async function startTestBed(o: TestBedOptions = {}): Promise<TestBed> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-test-'));
+  const store = openEmbeddedStore({ dbPath: join(dir, 'jmap.sqlite'), ...(o.storeLimits ? { limits: o.storeLimits } : {}) });
+  const user = 'alice@example.test';
+  const password = 'correct horse battery staple';
+  store.createUser(user, password);
+  const http = await store.listen(0, '127.0.0.1');
+  const uidStore = SqliteUidStore.open(join(dir, 'uidmap.sqlite'));
+  const gateway = await startNodeGateway({
+    host: '127.0.0.1',
+    imapPort: 0,
+    imapsPort: 0,
+    dataDir: dir,
+    authenticator: jmapBasicAuthenticator({ sessionUrl: `${http.url}/.well-known/jmap`, tenant: 'test', timeoutMs: 3000 }),
+    uidStore,
+    authFailureDelayMs: o.authFailureDelayMs ?? 50,
+    ...(o.limits ? { limits: o.limits } : {}),
+    ...o.gateway,
+  });
+  let backendUp = true;
+  return {
+    host: '127.0.0.1',
+    imapPort: gateway.imapPort!,
+    imapsPort: gateway.imapsPort!,
+    store,
+    gateway,
+    jmapUrl: http.url,
+    dir,
+    user,
+    password,
+    async stopBackend() {
+      if (!backendUp) return;
+      backendUp = false;
+      await http.close();
+    },
+    async close() {
+      await gateway.close(1000);
+      await uidStore.close();
+      if (backendUp) await http.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * The UidStore contract (src/uidmap/store.ts, DESIGN.md rules 1-3, RFC 9051 §2.3.1.1): every implementation must
+ * pass it. `makeStore` gives a fresh, empty store; `reopen`, when given, closes nothing itself and returns a new
+ * store over the same persistent data (the suite closes the old one first), to check what survives a restart.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { UidStore } from '../../src/uidmap/store.ts';
+
+export interface StoreUnderTest {
+  store: UidStore;
+  reopen?: () => Promise<UidStore>;
+}
+
+const A = 'alice@example.com';
+const B = 'bob@example.com';
+
+/** RFC 9051 §9 nz-number: 1..4294967295. */
+function assertNzNumber(n: number, what: string): void {
+  assert.ok(Number.isInteger(n) && n >= 1 && n <= 4294967295, `${what} ${n} is not an nz-number`);
+}
+
+export function runUidStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  /** Runs `fn` on a fresh store and closes whatever store is current at the end. */
+  async function withStore(fn: (s: StoreUnderTest & { current: () => UidStore; restart: () => Promise<UidStore> }) => Promise<void>): Promise<void> {
+    const made = await makeStore();
+    let current = made.store;
+    const restart = async (): Promise<UidStore> => {
+      assert.ok(made.reopen, 'restart needs reopen');
+      await current.close();
+      current = await made.reopen();
+      return current;
+    };
+    try {
+      await fn({ ...made, current: () => current, restart });
+    } finally {
+      await current.close();
+    }
+  }
+
+  test(`${name}: openMailbox creates distinct UIDVALIDITY per mailbox, seeded from the clock, UIDNEXT 1`, () => withStore(async ({ store }) => {
+    const before = Math.floor(Date.now() / 1000);
+    const states = [
+      await store.openMailbox(A, 'inbox'), await store.openMailbox(A, 'sent'),
+      await store.openMailbox(A, 'trash'), await store.openMailbox(B, 'inbox'),
+    ];
+    for (const s of states) {
+      assertNzNumber(s.uidValidity, 'UIDVALIDITY');
+      assert.ok(s.uidValidity >= before, 'UIDVALIDITY is seeded from the clock (seconds since the epoch)');
+      assert.equal(s.uidNext, 1);
+      assert.equal(s.syncState, null);
+    }
+    assert.equal(new Set(states.map((s) => s.uidValidity)).size, states.length, 'UIDVALIDITY distinct across mailboxes');
+  }));
+
+  test(`${name}: openMailbox is stable when called again`, () => withStore(async ({ store }) => {
+    const first = await store.openMailbox(A, 'inbox');
+    await store.assign(A, 'inbox', ['e1', 'e2']);
+    const again = await store.openMailbox(A, 'inbox');
+    assert.equal(again.uidValidity, first.uidValidity);
+    assert.equal(again.uidNext, 3);
+  }));
+
+  test(`${name}: assign gives ascending UIDs from 1 in the given order; idempotent for mapped ids`, () => withStore(async ({ store }) => {
+    const got = await store.assign(A, 'inbox', ['m-c', 'm-a', 'm-b']);
+    assert.deepEqual([...got], [['m-c', 1], ['m-a', 2], ['m-b', 3]]);
+    const again = await store.assign(A, 'inbox', ['m-b', 'm-a', 'm-c']);
+    assert.deepEqual([...again].sort(), [['m-a', 2], ['m-b', 3], ['m-c', 1]]);
+    assert.equal((await store.openMailbox(A, 'inbox')).uidNext, 4, 'idempotent call issues nothing');
+    const mixed = await store.assign(A, 'inbox', ['m-d', 'm-a', 'm-e']);
+    assert.equal(mixed.get('m-a'), 2);
+    assert.equal(mixed.get('m-d'), 4);
+    assert.equal(mixed.get('m-e'), 5);
+    assert.deepEqual(await store.list(A, 'inbox'), [
+      { uid: 1, emailId: 'm-c' }, { uid: 2, emailId: 'm-a' }, { uid: 3, emailId: 'm-b' },
+      { uid: 4, emailId: 'm-d' }, { uid: 5, emailId: 'm-e' },
+    ]);
+  }));
+
+  test(`${name}: an id repeated within one assign call gets one UID`, () => withStore(async ({ store }) => {
+    const got = await store.assign(A, 'inbox', ['x', 'y', 'x']);
+    assert.equal(got.get('x'), 1);
+    assert.equal(got.get('y'), 2);
+    assert.equal((await store.openMailbox(A, 'inbox')).uidNext, 3);
+  }));
+
+  test(`${name}: assign with no ids is harmless`, () => withStore(async ({ store }) => {
+    assert.equal((await store.assign(A, 'inbox', [])).size, 0);
+    assert.equal((await store.openMailbox(A, 'inbox')).uidNext, 1);
+  }));
+
+  test(`${name}: new ids get UIDs above expunged ones; an expunged id that comes back gets a new UID`, () => withStore(async ({ store }) => {
+    await store.assign(A, 'inbox', ['a', 'b', 'c']);
+    await store.expunge(A, 'inbox', [3, 2]);
+    assert.deepEqual(await store.list(A, 'inbox'), [{ uid: 1, emailId: 'a' }]);
+    const next = await store.assign(A, 'inbox', ['d', 'b']);
+    assert.equal(next.get('d'), 4, 'UIDs 2 and 3 are never issued again');
+    assert.equal(next.get('b'), 5, 'RFC 9051 §2.3.1.1: a returning message gets a new UID');
+    assert.equal((await store.openMailbox(A, 'inbox')).uidNext, 6);
+    // Expunging an unknown or already expunged UID is a no-op.
+    await store.expunge(A, 'inbox', [2, 99]);
+    assert.deepEqual((await store.list(A, 'inbox')).map((e) => e.uid), [1, 4, 5]);
+  }));
+
+  test(`${name}: expunging every message keeps UIDNEXT`, () => withStore(async ({ store }) => {
+    await store.assign(A, 'inbox', ['a', 'b']);
+    await store.expunge(A, 'inbox', [1, 2]);
+    assert.deepEqual(await store.list(A, 'inbox'), []);
+    assert.equal((await store.openMailbox(A, 'inbox')).uidNext, 3);
+    assert.equal((await store.assign(A, 'inbox', ['a'])).get('a'), 3);
+  }));
+
+  test(`${name}: the same email in two mailboxes has independent UIDs`, () => withStore(async ({ store }) => {
+    await store.assign(A, 'inbox', ['x1', 'x2', 'shared']);
+    const other = await store.assign(A, 'archive', ['shared']);
+    assert.equal(other.get('shared'), 1);
+    await store.expunge(A, 'archive', [1]);
+    assert.equal((await store.assign(A, 'inbox', ['shared'])).get('shared'), 3, 'expunge in one mailbox leaves the other');
+    assert.deepEqual(await store.list(A, 'archive'), []);
+  }));
+
+  test(`${name}: accounts are isolated`, () => withStore(async ({ store }) => {
+    const va = await store.openMailbox(A, 'mb1');
+    const vb = await store.openMailbox(B, 'mb1');
+    assert.notEqual(va.uidValidity, vb.uidValidity);
+    await store.assign(A, 'mb1', ['e1', 'e2']);
+    assert.equal((await store.assign(B, 'mb1', ['e2'])).get('e2'), 1);
+    await store.setDeleted(A, 'mb1', [1], true);
+    await store.setSyncState(A, 'mb1', 'state-a');
+    assert.deepEqual([...(await store.getDeleted(B, 'mb1'))], []);
+    assert.equal((await store.openMailbox(B, 'mb1')).syncState, null);
+    await store.resetMailbox(B, 'mb1');
+    assert.equal((await store.list(A, 'mb1')).length, 2);
+    // Keys are compared exactly: no confusion between account/mailbox pairs that concatenate alike.
+    await store.assign('a', 'bc', ['p']);
+    assert.deepEqual(await store.list('ab', 'c'), []);
+  }));
+
+  test(`${name}: resetMailbox drops the map and the next open issues a larger UIDVALIDITY`, () => withStore(async ({ store }) => {
+    const before = await store.openMailbox(A, 'inbox');
+    const other = await store.openMailbox(A, 'other');
+    await store.assign(A, 'inbox', ['a', 'b']);
+    await store.setSyncState(A, 'inbox', 's1');
+    await store.setDeleted(A, 'inbox', [1], true);
+    await store.resetMailbox(A, 'inbox');
+    const after = await store.openMailbox(A, 'inbox');
+    assert.ok(after.uidValidity > before.uidValidity, 'larger UIDVALIDITY');
+    assert.ok(after.uidValidity > other.uidValidity, 'larger than every UIDVALIDITY issued before');
+    assert.equal(after.uidNext, 1);
+    assert.equal(after.syncState, null);
+    assert.deepEqual(await store.list(A, 'inbox'), []);
+    assert.deepEqual([...(await store.getDeleted(A, 'inbox'))], []);
+    assert.equal((await store.assign(A, 'inbox', ['b'])).get('b'), 1);
+    assert.equal((await store.openMailbox(A, 'other')).uidValidity, other.uidValidity, 'other mailboxes untouched');
+  }));
+
+  test(`${name}: UIDVALIDITY only grows across many creations and resets`, () => withStore(async ({ store }) => {
+    let last = 0;
+    for (let i = 0; i < 20; i++) {
+      const v = (await store.openMailbox(A, `mb${i % 3}`)).uidValidity;
+      assert.ok(v > last, 'each new or reset mailbox gets a value above all earlier ones');
+      last = Math.max(last, v);
+      await store.resetMailbox(A, `mb${i % 3}`);
+    }
+  }));
+
+  test(`${name}: syncState round-trips`, () => withStore(async ({ store }) => {
+    await store.openMailbox(A, 'inbox');
+    await store.setSyncState(A, 'inbox', 'jmap-state-1');
+    assert.equal((await store.openMailbox(A, 'inbox')).syncState, 'jmap-state-1');
+    await store.setSyncState(A, 'inbox', 'jmap-state-2 \u00e9');
+    assert.equal((await store.openMailbox(A, 'inbox')).syncState, 'jmap-state-2 \u00e9');
+  }));
+
+  test(`${name}: \\Deleted flags set and clear per (mailbox, UID); expunge clears them`, () => withStore(async ({ store }) => {
+    await store.assign(A, 'inbox', ['a', 'b', 'c']);
+    await store.assign(A, 'other', ['a', 'b', 'c']);
+    await store.setDeleted(A, 'inbox', [1, 3], true);
+    assert.deepEqual([...(await store.getDeleted(A, 'inbox'))].sort(), [1, 3]);
+    assert.deepEqual([...(await store.getDeleted(A, 'other'))], []);
+    await store.setDeleted(A, 'inbox', [1, 3], true);
+    await store.setDeleted(A, 'inbox', [1], false);
+    assert.deepEqual([...(await store.getDeleted(A, 'inbox'))], [3]);
+    await store.expunge(A, 'inbox', [3]);
+    assert.deepEqual([...(await store.getDeleted(A, 'inbox'))], []);
+    const back = await store.assign(A, 'inbox', ['c']);
+    assert.equal(back.get('c'), 4);
+    assert.deepEqual([...(await store.getDeleted(A, 'inbox'))], [], 'a returning message does not inherit \\Deleted');
+  }));
+
+  test(`${name}: concurrent assign calls with overlapping ids never duplicate a UID nor split an id`, () => withStore(async ({ store }) => {
+    const calls: Array<Promise<Map<string, number>>> = [];
+    for (let c = 0; c < 40; c++) {
+      const ids: string[] = [];
+      for (let k = 0; k < 25; k++) ids.push(k % 2 === 0 ? `shared-${(c * 7 + k) % 60}` : `own-${c}-${k}`);
+      calls.push(store.assign(A, 'inbox', ids));
+    }
+    const results = await Promise.all(calls);
+    const uidOf = new Map<string, number>();
+    for (const r of results) {
+      for (const [id, uid] of r) {
+        const seen = uidOf.get(id);
+        assert.ok(seen === undefined || seen === uid, `${id} got two UIDs`);
+        uidOf.set(id, uid);
+      }
+    }
+    const uids = [...uidOf.values()];
+    assert.equal(new Set(uids).size, uids.length, 'no UID for two ids');
+    const listed = await store.list(A, 'inbox');
+    assert.deepEqual(listed, [...uidOf].map(([emailId, uid]) => ({ uid, emailId })).sort((a, b) => a.uid - b.uid));
+    assert.deepEqual(listed.map((e) => e.uid), Array.from({ length: listed.length }, (_, i) => i + 1), 'no gaps, no reuse');
+    assert.equal((await store.openMailbox(A, 'inbox')).uidNext, listed.length + 1);
+  }));
+
+  test(`${name}: restart keeps UIDs, UIDVALIDITY, UIDNEXT, sync state, \\Deleted and expunge history`, async (t) => {
+    const probe = await makeStore();
+    const persistent = probe.reopen !== undefined;
+    await probe.store.close();
+    if (!persistent) { t.skip('not a persistent store'); return; }
+    await withStore(async ({ store, restart }) => {
+      const inbox = await store.openMailbox(A, 'inbox');
+      const sent = await store.openMailbox(A, 'sent');
+      await store.assign(A, 'inbox', ['a', 'b', 'c']);
+      await store.expunge(A, 'inbox', [2]);
+      await store.setDeleted(A, 'inbox', [3], true);
+      await store.setSyncState(A, 'inbox', 'st-9');
+      const s2 = await restart();
+      const again = await s2.openMailbox(A, 'inbox');
+      assert.deepEqual(again, { uidValidity: inbox.uidValidity, uidNext: 4, syncState: 'st-9' });
+      assert.equal((await s2.openMailbox(A, 'sent')).uidValidity, sent.uidValidity);
+      assert.deepEqual(await s2.list(A, 'inbox'), [{ uid: 1, emailId: 'a' }, { uid: 3, emailId: 'c' }]);
+      assert.deepEqual([...(await s2.getDeleted(A, 'inbox'))], [3]);
+      assert.equal((await s2.assign(A, 'inbox', ['b'])).get('b'), 4, 'expunged id comes back with a new UID after restart');
+      const fresh = await s2.openMailbox(A, 'new');
+      assert.ok(fresh.uidValidity > Math.max(inbox.uidValidity, sent.uidValidity), 'max UIDVALIDITY survives restart');
+    });
+  });
+}
