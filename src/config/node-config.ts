@@ -45,7 +45,7 @@ export const OPTIONS: Option[] = [
   { flag: 'imaps-port', env: 'IMAPS_PORT', type: 'number', key: 'imapsPort', def: 1993, help: 'implicit TLS port (-1: off)' },
   { flag: 'data-dir', env: 'GATEWAY_DATA_DIR', type: 'string', key: 'dataDir', def: './data', help: 'UID store, TLS pair, embedded store' },
   { flag: 'jmap-url', env: 'JMAP_SESSION_URL', type: 'string', key: 'jmapUrl', def: '', help: 'JMAP session URL of another server (default: embedded store)' },
-  { flag: 'jmap-port', env: 'JMAP_PORT', type: 'number', key: 'jmapPort', def: 8080, help: 'embedded JMAP store HTTP port on loopback' },
+  { flag: 'jmap-port', env: 'JMAP_PORT', type: 'number', key: 'jmapPort', def: 0, help: 'embedded JMAP store HTTP port on loopback (0: any free port)' },
   { flag: 'tls-cert', env: 'TLS_CERT', type: 'string', key: 'tlsCert', def: '', help: 'PEM certificate (default: self-signed in data dir)' },
   { flag: 'tls-key', env: 'TLS_KEY', type: 'string', key: 'tlsKey', def: '', help: 'PEM private key' },
   { flag: 'tenant', env: 'GATEWAY_TENANT', type: 'string', key: 'tenant', def: 'default', help: 'tenant id' },

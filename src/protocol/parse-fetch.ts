@@ -23,7 +23,7 @@ export function fetchItems(r: Reader): FetchItem[] {
   if (r.peek() === 0x28) {
     r.open('fetch items');
     const items = [fetchItem(r)];
-    while (r.peek() !== 0x29) {
+    while (r.more()) {
       r.sp('fetch item');
       items.push(fetchItem(r));
     }
@@ -137,7 +137,7 @@ export function bodySection(r: Reader): Section {
       r.sp('header field list');
       r.open('header field list');
       const fields = [r.astring('header field name')];
-      while (r.peek() !== 0x29) {
+      while (r.more()) {
         r.sp('header field name');
         fields.push(r.astring('header field name'));
       }

@@ -172,7 +172,7 @@ export function searchReturnOptions(r: Reader): SearchReturnOption[] {
   r.sp('search return options');
   r.open('search return options');
   const opts: SearchReturnOption[] = [];
-  while (r.peek() !== 0x29) {
+  while (r.more()) {
     if (opts.length > 0) r.sp('search return option');
     const opt = r.atom('search return option', true);
     if (opt !== 'MIN' && opt !== 'MAX' && opt !== 'ALL' && opt !== 'COUNT' && opt !== 'SAVE') {
@@ -201,7 +201,7 @@ export function sortCriteria(r: Reader): SortCriterion[] {
     const known = SORT_KEYS.find((k) => k === key);
     if (!known) r.fail(`Unknown sort key ${key}`);
     out.push({ key: known, reverse });
-  } while (r.peek() !== 0x29);
+  } while (r.more());
   r.close('sort criteria');
   return out;
 }

@@ -34,7 +34,9 @@ export function parseCommand(frame: Uint8Array, opts: ParseOptions = {}): ParseR
   let tag: string | null = null;
   try {
     if (r.atEnd()) r.fail('Empty command line');
-    tag = r.tag();
+    const t = r.tag();
+    if (!r.atEnd() && r.peek() !== 0x20) r.fail('Invalid character in tag');
+    tag = t;
     r.sp('command name');
     const name = r.atom('command name', true);
     const command = parseBody(r, tag, name, opts, limits);
@@ -198,7 +200,7 @@ function idParams(r: Reader): IdParams {
   if (r.eatWord('NIL')) return null;
   r.open('ID parameters');
   const params: Array<[string, string | null]> = [];
-  while (r.peek() !== 0x29) {
+  while (r.more()) {
     if (params.length > 0) r.sp('ID field name');
     const key = r.string('ID field name');
     r.sp('ID field value');
@@ -218,7 +220,7 @@ function select(r: Reader, tag: string, type: 'SELECT' | 'EXAMINE'): Command {
   if (!r.atEnd()) {
     r.sp(`${type} parameters`);
     r.open(`${type} parameters`);
-    while (r.peek() !== 0x29) {
+    while (r.more()) {
       if (condstore || qresync) r.sp(`${type} parameter`);
       const param = r.atom(`${type} parameter`, true);
       if (param === 'CONDSTORE') condstore = true;
@@ -257,7 +259,7 @@ function qresyncParams(r: Reader): QresyncParams {
 function createParams(r: Reader): string[] {
   r.open('CREATE parameters');
   let use: string[] | undefined;
-  while (r.peek() !== 0x29) {
+  while (r.more()) {
     if (use) r.sp('CREATE parameter');
     const param = r.atom('CREATE parameter', true);
     if (param !== 'USE') r.fail(`Unknown CREATE parameter ${param}`);
@@ -280,7 +282,7 @@ function list(r: Reader, tag: string): Command {
   if (r.peek() === 0x28) {
     extended = true;
     r.open('LIST selection options');
-    while (r.peek() !== 0x29) {
+    while (r.more()) {
       if (selectOptions.length > 0) r.sp('LIST selection option');
       const opt = r.atom('LIST selection option', true);
       if (!SELECT_OPTIONS.has(opt)) r.fail(`Unknown LIST selection option ${opt}`);
@@ -299,7 +301,7 @@ function list(r: Reader, tag: string): Command {
     extended = true;
     r.open('mailbox patterns');
     patterns.push(inboxCase(r.listMailbox()));
-    while (r.peek() !== 0x29) {
+    while (r.more()) {
       r.sp('mailbox pattern');
       patterns.push(inboxCase(r.listMailbox()));
     }
@@ -315,7 +317,7 @@ function list(r: Reader, tag: string): Command {
     r.sp('LIST return options');
     r.open('LIST return options');
     let first = true;
-    while (r.peek() !== 0x29) {
+    while (r.more()) {
       if (!first) r.sp('LIST return option');
       first = false;
       const opt = r.atom('LIST return option', true);
@@ -341,7 +343,7 @@ function statusItems(r: Reader): StatusItem[] {
     const item = r.atom('status item', true);
     if (!STATUS_ITEMS.has(item)) r.fail(`Unknown status item ${item}`);
     items.push(item as StatusItem);
-  } while (r.peek() !== 0x29);
+  } while (r.more());
   r.close('status items');
   return items;
 }
@@ -350,7 +352,7 @@ function statusItems(r: Reader): StatusItem[] {
 function flagList(r: Reader, what = 'flag list'): string[] {
   r.open(what);
   const flags: string[] = [];
-  while (r.peek() !== 0x29) {
+  while (r.more()) {
     if (flags.length > 0) r.sp('flag');
     flags.push(flag(r));
   }
@@ -411,7 +413,7 @@ function fetch(r: Reader, tag: string, uid: boolean): CommandOf<'FETCH'> {
     r.sp('FETCH modifiers');
     r.open('FETCH modifiers');
     let first = true;
-    while (r.peek() !== 0x29) {
+    while (r.more()) {
       if (!first) r.sp('FETCH modifier');
       first = false;
       const mod = r.atom('FETCH modifier', true);
@@ -437,7 +439,7 @@ function store(r: Reader, tag: string, uid: boolean): CommandOf<'STORE'> {
   if (r.peek() === 0x28) {
     r.open('STORE modifiers');
     let first = true;
-    while (r.peek() !== 0x29) {
+    while (r.more()) {
       if (!first) r.sp('STORE modifier');
       first = false;
       const mod = r.atom('STORE modifier', true);
@@ -506,7 +508,7 @@ function setQuota(r: Reader, tag: string): Command {
   r.sp('quota limits');
   r.open('quota limits');
   const limits: QuotaLimit[] = [];
-  while (r.peek() !== 0x29) {
+  while (r.more()) {
     if (limits.length > 0) r.sp('quota resource');
     const resource = r.atom('quota resource', true);
     r.sp('quota limit');

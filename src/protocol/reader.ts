@@ -42,7 +42,8 @@ export class Reader {
   pos = 0;
   /** Decode strings lossily (SEARCH with a non-UTF-8 CHARSET: the session answers BADCHARSET anyway). */
   lossy = false;
-  private depth = 0;
+  /** What each open parenthesis belongs to (for error texts); its length is the nesting depth. */
+  private readonly opened: string[] = [];
 
   constructor(
     readonly buf: Uint8Array,
@@ -119,12 +120,19 @@ export class Reader {
   /** Enter a parenthesized list (limits nesting, `Limits.maxNestingDepth`). */
   open(what: string): void {
     this.expect(0x28, `"(" opening ${what}`);
-    if (++this.depth > this.limits.maxNestingDepth) this.fail('Too deeply nested parentheses');
+    this.opened.push(what);
+    if (this.opened.length > this.limits.maxNestingDepth) this.fail('Too deeply nested parentheses');
+  }
+
+  /** Inside a list: true while more elements follow; a missing `)` at the line end is reported as such. */
+  more(): boolean {
+    if (this.atEnd()) this.fail(`Missing ")" closing ${this.opened[this.opened.length - 1] ?? 'list'}`);
+    return this.peek() !== 0x29;
   }
 
   close(what: string): void {
     this.expect(0x29, `")" closing ${what}`);
-    this.depth--;
+    this.opened.pop();
   }
 
   /** RFC 9051 §9 `atom`, upper-cased when `upper`. */
@@ -290,13 +298,12 @@ export class Reader {
   date(what = 'date'): string {
     const quoted = this.eat(DQUOTE);
     const day = this.run((c) => c >= 0x30 && c <= 0x39);
-    const date = this.dateRest(day, what);
+    const date = this.dateRest(day, () => this.fail(`Invalid ${what} (expected e.g. 1-Feb-1994)`));
     if (quoted) this.expect(DQUOTE, `closing quote of ${what}`);
     return `${String(date.year).padStart(4, '0')}-${pad2(date.month)}-${pad2(date.day)}`;
   }
 
-  private dateRest(dayText: string, what: string): { year: number; month: number; day: number } {
-    const bad = () => this.fail(`Invalid ${what} (expected e.g. 1-Feb-1994)`);
+  private dateRest(dayText: string, bad: () => never): { year: number; month: number; day: number } {
     if (dayText.length < 1 || dayText.length > 2) bad();
     if (!this.eat(0x2d)) bad();
     const mon = MONTHS.indexOf(this.run((c) => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a).toUpperCase());
@@ -312,10 +319,10 @@ export class Reader {
 
   /** RFC 9051 §9 `date-time` (APPEND): `"dd-Mon-yyyy hh:mm:ss +zzzz"` as an instant. */
   dateTime(what = 'date-time'): Date {
-    const bad = () => this.fail(`Invalid ${what} (expected e.g. "17-Jul-1996 02:44:25 -0700")`);
+    const bad = (): never => this.fail(`Invalid ${what} (expected e.g. "17-Jul-1996 02:44:25 -0700")`);
     this.expect(DQUOTE, `quoted ${what}`);
     this.eat(SP); // date-day-fixed: SP DIGIT
-    const d = this.dateRest(this.run((c) => c >= 0x30 && c <= 0x39), what);
+    const d = this.dateRest(this.run((c) => c >= 0x30 && c <= 0x39), bad);
     if (!this.eat(SP)) bad();
     const time = this.run((c) => (c >= 0x30 && c <= 0x39) || c === 0x3a);
     const t = /^(\d\d):(\d\d):(\d\d)$/.exec(time);

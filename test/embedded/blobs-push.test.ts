@@ -34,7 +34,8 @@ test('upload returns {accountId, blobId, type, size}; download returns the exact
 });
 
 /** Reads server-sent events until `until` returns true. */
-async function readEvents(body: ReadableStream<Uint8Array>, until: (events: { event: string; data: string }[]) => boolean) {
+async function readEvents(body: ReadableStream<Uint8Array>, until: (events: { event: string; data: string }[]) => boolean,
+  ended?: { value: boolean }) {
   const reader = body.getReader();
   const dec = new TextDecoder();
   let buf = '';
@@ -54,6 +55,10 @@ async function readEvents(body: ReadableStream<Uint8Array>, until: (events: { ev
       if (!block.startsWith(':')) events.push(ev);
     }
   }
+  if (ended) {
+    const timeout = new Promise<{ done: boolean }>((r) => setTimeout(() => r({ done: false }), 2000));
+    ended.value = (await Promise.race([reader.read(), timeout])).done;
+  }
   await reader.cancel().catch(() => {});
   return events;
 }
@@ -67,7 +72,8 @@ test('EventSource over a real port: a change by another client pushes a StateCha
     const res = await fetch(`${srv.url}/jmap/eventsource/?types=*&closeafter=state&ping=0`, { headers: { authorization: auth } });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
-    const pending = readEvents(res.body!, (ev) => ev.some((e) => e.event === 'state'));
+    const ended = { value: false };
+    const pending = readEvents(res.body!, (ev) => ev.some((e) => e.event === 'state'), ended);
     await new Promise((r) => setTimeout(r, 50));
     // Another client changes the account through the API.
     const api = await fetch(`${srv.url}/jmap/api`, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' },
@@ -79,6 +85,7 @@ test('EventSource over a real port: a change by another client pushes a StateCha
     const change = JSON.parse(state.data);
     assert.equal(change['@type'], 'StateChange');
     assert.equal(change.changed[accountId].Mailbox, mailboxState);
+    assert.equal(ended.value, true); // closeafter=state: the response ends after the state event
     const unauth = await fetch(`${srv.url}/jmap/eventsource/?types=*&closeafter=no&ping=0`);
     assert.equal(unauth.status, 401);
   } finally {

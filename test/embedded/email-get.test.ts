@@ -28,7 +28,7 @@ const RAW = crlf(
 
 async function importRaw(fx: ReturnType<typeof fixture>, raw: Uint8Array, extra: object = {}): Promise<Json> {
   const up = await fx.store.fetch(new Request(`${BASE}/jmap/upload/${fx.accountId}/`, { method: 'POST',
-    headers: { authorization: fx.auth, 'content-type': 'message/rfc822' }, body: raw }));
+    headers: { authorization: fx.auth, 'content-type': 'message/rfc822' }, body: new Uint8Array(raw) }));
   assert.equal(up.status, 201);
   const { blobId } = await up.json();
   const inbox = await roleId(fx, 'inbox');
