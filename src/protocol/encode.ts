@@ -92,7 +92,8 @@ class Out {
   value(v: Value): this {
     if (v === null) return this.put('NIL');
     if (typeof v === 'number') return this.put(String(v));
-    if (typeof v === 'string' || v instanceof Uint8Array) return this.string(v);
+    if (typeof v === 'string') return this.string(v);
+    if (v instanceof Uint8Array) return this.literal(v);
     if (Array.isArray(v)) return this.list(v, (x) => this.value(x));
     if ('atom' in v) return this.put(v.atom);
     return this.literal(v.literal8, true);
@@ -326,9 +327,14 @@ function envelope(out: Out, e: Envelope): void {
   for (const list of [e.from, e.sender, e.replyTo, e.to, e.cc, e.bcc]) {
     out.put(' ');
     if (list === null || list.length === 0) out.put('NIL');
-    else out.list(list, (a: Address) => {
-      out.put('(').nstring(a.name).put(' ').nstring(a.adl).put(' ').nstring(a.mailbox).put(' ').nstring(a.host).put(')');
-    });
+    else {
+      // RFC 9051 §9 `env-from = "(" 1*address ")"`: addresses follow each other without a space.
+      out.put('(');
+      for (const a of list as Address[]) {
+        out.put('(').nstring(a.name).put(' ').nstring(a.adl).put(' ').nstring(a.mailbox).put(' ').nstring(a.host).put(')');
+      }
+      out.put(')');
+    }
   }
   out.put(' ').nstring(e.inReplyTo).put(' ').nstring(e.messageId).put(')');
 }

@@ -21,7 +21,7 @@ const freshPath = (): string => join(dir, `store-${process.pid}-${n++}.db`);
 runUidStoreContract('SqliteUidStore', async () => {
   const path = freshPath();
   return { store: SqliteUidStore.open(path), reopen: async () => SqliteUidStore.open(path) };
-});
+}, { persistent: true });
 
 /** The schema as SQLite sees it: every table/index definition, white space normalized. */
 function schemaOf(path: string): string[] {
