@@ -23,6 +23,10 @@ const PROOF: Record<string, Array<[string, string]>> = {
   ID: [['transcripts/rfc.test.ts', 'RFC 2971']],
   ENABLE: [['transcripts/rfc.test.ts', 'RFC 5161']],
   UNSELECT: [['transcripts/rfc.test.ts', 'RFC 3691']],
+  IDLE: [
+    ['e2e/idle.test.ts', 'new mail, a flag change and a deletion made in JMAP arrive as EXISTS, FETCH (UID FLAGS) and EXPUNGE'],
+    ['e2e/idle.test.ts', 'anything but DONE ends IDLE with BAD'],
+  ],
   STARTTLS: [
     ['e2e/bad-input.test.ts', 'STARTTLS: plaintext pipelined after it is discarded'],
     ['e2e/imapflow.test.ts', 'STARTTLS'],

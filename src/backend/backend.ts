@@ -107,6 +107,15 @@ export interface MailBackend {
   /** `Email/changes` since a state (RFC 8620 §5.2). Throws a BackendError; test it with `isCannotCalculateChanges`. */
   emailChanges(sinceState: string, maxChanges?: number): Promise<Changes>;
 
+  /** The current Email and Mailbox state strings (RFC 8620 §5.1), in one request: the polling probe for changes. */
+  currentStates(): Promise<{ email: string; mailbox: string }>;
+
+  /**
+   * Push (RFC 8620 §7.3 EventSource): an endless sequence of pulses, one per StateChange for this account, ending
+   * when `signal` aborts or the stream breaks. Null when the server has no working push (callers poll instead).
+   */
+  openPush(signal: AbortSignal): Promise<AsyncIterable<void> | null>;
+
   /** `Mailbox/changes` since a state. */
   mailboxChanges(sinceState: string): Promise<Changes>;
 
@@ -125,6 +134,27 @@ export interface MailBackend {
 
   /** Blob upload + `Email/import` (RFC 8621 §4.8) into the given mailboxes with keywords and receivedAt. */
   importEmail(raw: Uint8Array, mailboxIds: string[], keywords: string[], receivedAt?: string): Promise<EmailMeta>;
+
+  /** Blob upload (RFC 8620 §6.1) of a raw message: one request; `NO [TOOBIG]` above `maxSizeUpload`. Returns the blobId. */
+  uploadBlob(raw: Uint8Array): Promise<string>;
+
+  /**
+   * `Email/import` (RFC 8621 §4.8) of blobs already on the server (uploaded APPEND messages, or an existing
+   * Email's blobId when COPY needs a second email), all in one request (chunked by `maxObjectsInSet`). Returns the
+   * Email ids in order. All-or-nothing (DESIGN.md rule 10): when any is refused, the ones created are destroyed
+   * and the first error is thrown. A server refusing a duplicate (`alreadyExists` + `existingId`) gets the
+   * existing email added to the mailboxes instead, and its id returned.
+   */
+  importBlobs(emails: BlobImport[]): Promise<string[]>;
+}
+
+/** One Email to create from a blob (RFC 8621 §4.8 EmailImport). */
+export interface BlobImport {
+  blobId: string;
+  mailboxIds: string[];
+  keywords: string[];
+  /** UTCDate (RFC 8620 §1.4); the server's now when absent. */
+  receivedAt?: string;
 }
 
 /**

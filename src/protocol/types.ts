@@ -316,8 +316,12 @@ export type Command = Tagged & (
 );
 
 export type CommandType = Command['type'];
-/** The command variant(s) with this `type`. */
-export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+/**
+ * The command variant(s) with this `type`. (Not `Extract`: the argument-less commands share one variant whose
+ * `type` is a union, which `Extract<Command, { type: 'IDLE' }>` would drop.)
+ */
+export type CommandOf<T extends CommandType> = VariantOf<Command, T>;
+type VariantOf<C, T> = C extends { type: infer U } ? (T extends U ? C & { type: T } : never) : never;
 
 /** Result of parsing one frame: never throws; a failure is a BAD answer with a reason a user can read. */
 export type ParseResult =

@@ -14,6 +14,7 @@ export const BASE_CAPABILITIES = [
   'ID', // RFC 2971
   'ENABLE', // RFC 5161
   'UNSELECT', // RFC 3691
+  'IDLE', // RFC 2177: JMAP push (RFC 8620 §7.3) or polling, see session/watch.ts
 ] as const;
 
 export function capabilities(session: Session): string[] {

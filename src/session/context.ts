@@ -5,7 +5,9 @@
 import type { MailBackend } from '../backend/backend.ts';
 import type { Limits } from '../protocol/limits.ts';
 import type { UidStore } from '../uidmap/store.ts';
-import type { PasswordCredentials } from '../auth/sasl.ts';
+import type { BearerCredentials, OAuthError, PasswordCredentials, SaslMechanism } from '../auth/sasl.ts';
+import type { AuthThrottle } from '../auth/throttle.ts';
+import type { ChangeHub } from './watch.ts';
 
 /** Facts about the client connection (RFC 9051 §6.2: what decides LOGINDISABLED and STARTTLS). */
 export interface ConnectionFacts {
@@ -15,6 +17,8 @@ export interface ConnectionFacts {
   tls: boolean;
   /** STARTTLS can be offered on this connection. */
   starttls: boolean;
+  /** TLS SNI server name the client asked for (RFC 6066 §3), when known: the first tenant selector. */
+  serverName?: string;
 }
 
 /** A logged-in user's mail account (after LOGIN / AUTHENTICATE). */
@@ -28,7 +32,21 @@ export interface AccountContext {
 
 /** Checks credentials and opens the account's backend; throws `ImapError` (NO [AUTHENTICATIONFAILED], NO [UNAVAILABLE]). */
 export interface Authenticator {
-  login(credentials: PasswordCredentials): Promise<AccountContext>;
+  login(credentials: PasswordCredentials, connection?: ConnectionFacts): Promise<AccountContext>;
+  /**
+   * OAUTHBEARER / XOAUTH2 (RFC 7628): verify the token and open the account with it. A refused token throws
+   * `BearerRejected` (its RFC 7628 §3.2.2 error goes to the client in the failure challenge).
+   */
+  loginBearer?(credentials: BearerCredentials, connection: ConnectionFacts): Promise<AccountContext>;
+  /** SASL mechanisms offered on this connection; default PLAIN and LOGIN (plus the bearer ones with `loginBearer`). */
+  mechanisms?(connection: ConnectionFacts): readonly SaslMechanism[];
+}
+
+/** A bearer token refused (RFC 7628 §3.2.2): the session sends `error` as the challenge, then NO [AUTHENTICATIONFAILED]. */
+export class BearerRejected extends Error {
+  constructor(readonly error: OAuthError) {
+    super('Authentication failed');
+  }
 }
 
 /** Minimal structured logger (pino-compatible). Never pass credentials, tokens or message content. */
@@ -48,6 +66,8 @@ export interface GatewayConfig {
   logger: Logger;
   /** Delay before answering a failed authentication (RFC 9051 §6.2.3 suggests slowing down guessing). */
   authFailureDelayMs: number;
+  /** Failed-auth throttling per user and per IP (growing delay, then a temporary IP block); none when absent. */
+  throttle?: AuthThrottle;
   /**
    * Treat connections from loopback addresses as secure (credentials allowed without TLS), as Dovecot does.
    * Must be false behind a TLS terminator or PROXY protocol, where the loopback peer says nothing of the client.
@@ -58,6 +78,8 @@ export interface GatewayConfig {
   /** RFC 9051 §5.4 autologout: at least 30 minutes once authenticated; shorter before. */
   idleTimeoutMs: number;
   preAuthTimeoutMs: number;
+  /** Push/poll watchers shared by the sessions of each account (IDLE). */
+  changeHub: ChangeHub;
   /** Server name and version for the greeting and ID (RFC 2971). */
   serverName: string;
   serverVersion: string;

@@ -10,6 +10,7 @@ import { authenticateCommand, loginCommand, starttlsCommand } from './commands/a
 import { listCommand } from './commands/list.ts';
 import { checkCommand, closeCommand, selectCommand, unselectCommand } from './commands/select.ts';
 import { fetchCommand } from './commands/fetch.ts';
+import { idleCommand } from './commands/idle.ts';
 
 /** What a handler returns: the tagged OK's text/code, nothing (default text), or 'deferred' (it answers later). */
 export type HandlerResult = Completion | void | 'deferred';
@@ -44,7 +45,7 @@ export const DISPATCH: { readonly [T in CommandType]: DispatchEntry<T> } = {
   NAMESPACE: { states: AUTHENTICATED, handler: null },
   STATUS: { states: AUTHENTICATED, handler: null },
   APPEND: { states: AUTHENTICATED, handler: null },
-  IDLE: { states: AUTHENTICATED, handler: null },
+  IDLE: { states: AUTHENTICATED, handler: idleCommand },
   GETQUOTA: { states: AUTHENTICATED, handler: null },
   GETQUOTAROOT: { states: AUTHENTICATED, handler: null },
   SETQUOTA: { states: AUTHENTICATED, handler: null },

@@ -40,6 +40,8 @@ export class Session implements SessionPort {
   finished = false;
 
   private lineWaiter: LineWaiter | null = null;
+  /** Run once when the session ends (BYE, LOGOUT, disconnect): releases subscriptions such as IDLE's. */
+  private readonly cleanups: Array<() => void> = [];
   private tlsRequested = false;
   private running = false;
   private byeAfterCommand: string | null = null;
@@ -68,7 +70,37 @@ export class Session implements SessionPort {
     if (this.finished) return;
     this.finished = true;
     this.state = 'logout';
+    this.runCleanups();
     await this.send({ type: 'status', status: 'BYE', text });
+  }
+
+  /** Register something to undo when the session ends; returns a function that runs it early (and only once). */
+  onEnd(fn: () => void): () => void {
+    let done = false;
+    const once = (): void => {
+      if (done) return;
+      done = true;
+      fn();
+    };
+    this.cleanups.push(once);
+    return once;
+  }
+
+  /** The connection is gone (client closed it, or after BYE). */
+  onDisconnect(): void {
+    this.finished = true;
+    this.lineWaiter = null;
+    this.runCleanups();
+  }
+
+  private runCleanups(): void {
+    for (const fn of this.cleanups.splice(0)) {
+      try {
+        fn();
+      } catch (err) {
+        this.config.logger.warn({ conn: this.connection.id, err: String(err) }, 'cleanup failed');
+      }
+    }
   }
 
   // ----- SessionPort -------------------------------------------------------------------------------------------

@@ -79,10 +79,10 @@ export class MailboxView {
     for (let i = this.uids.length - 1; i >= 0; i--) {
       if (!live.has(this.uids[i]!)) await s.send({ type: 'EXPUNGE', seq: i + 1 });
     }
-    const before = this.uids.length;
     const kept = this.uids.filter((u) => live.has(u)).length;
     this.adopt(synced);
-    if (this.uids.length !== kept || this.uids.length !== before) await s.send({ type: 'EXISTS', count: this.uids.length });
+    // EXPUNGE already told the client about removals; EXISTS only when messages arrived (RFC 9051 §7.4.1).
+    if (this.uids.length > kept) await s.send({ type: 'EXISTS', count: this.uids.length });
     await this.reportFlagChanges(s, updated);
   }
 

@@ -7,6 +7,7 @@ import type { Limits } from '../protocol/limits.ts';
 import { DEFAULT_LIMITS } from '../protocol/limits.ts';
 import { DEFAULT_TIMEOUTS, silentLogger, type Authenticator, type GatewayConfig, type Logger } from '../session/context.ts';
 import type { UidStore } from '../uidmap/store.ts';
+import { ChangeHub, DEFAULT_WATCH, type WatchOptions } from '../session/watch.ts';
 import { startNodeListener, type NodeListener } from './node.ts';
 import { ensureTlsFiles, loadTls, type TlsFiles } from './node-tls.ts';
 
@@ -28,6 +29,8 @@ export interface NodeGatewayOptions {
   allowCleartextAuth?: boolean;
   idleTimeoutMs?: number;
   preAuthTimeoutMs?: number;
+  /** IDLE change watching: poll interval without push, coalescing window. */
+  watch?: Partial<WatchOptions>;
 }
 
 export interface NodeGateway {
@@ -56,6 +59,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
     allowCleartextAuth: o.allowCleartextAuth ?? false,
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_TIMEOUTS.idleTimeoutMs,
     preAuthTimeoutMs: o.preAuthTimeoutMs ?? DEFAULT_TIMEOUTS.preAuthTimeoutMs,
+    changeHub: new ChangeHub({ ...DEFAULT_WATCH, ...o.watch }, o.logger),
     serverName: SERVER_NAME,
     serverVersion: SERVER_VERSION,
   };

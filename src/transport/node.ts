@@ -29,6 +29,8 @@ export interface ListenerSession extends SessionPort {
   onIdleTimeout(): Promise<void>;
   /** Milliseconds of allowed inactivity in the current state. */
   idleTimeoutMs(): number;
+  /** The connection closed (either side): release what the session holds. */
+  onDisconnect(): void;
 }
 
 export interface NodeListenerOptions {
@@ -162,6 +164,7 @@ function serveSocket(raw: net.Socket, info: ConnectionInfo, opts: NodeListenerOp
   raw.on('error', () => raw.destroy());
   raw.on('close', () => {
     closed = true;
+    session.onDisconnect();
     onGone();
   });
   attach(raw);

@@ -31,6 +31,26 @@ export interface TestBedOptions {
   storeLimits?: Partial<EmbeddedLimits>;
   authFailureDelayMs?: number;
   gateway?: Partial<NodeGatewayOptions>;
+  /** Wrap the fetch the gateway uses to reach JMAP (to count requests or simulate a server's quirks). */
+  wrapFetch?: (inner: typeof fetch) => typeof fetch;
+}
+
+/** Call JMAP methods on the embedded store directly, as a webmail would (HTTP Basic as the test user). */
+export async function jmap(bed: TestBed, methodCalls: unknown[]): Promise<Array<[string, Record<string, unknown>, string]>> {
+  const res = await fetch(`${bed.jmapUrl}/jmap/api`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: 'Basic ' + btoa(`${bed.user}:${bed.password}`) },
+    body: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'], methodCalls }),
+  });
+  if (!res.ok) throw new Error(`JMAP ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { methodResponses: Array<[string, Record<string, unknown>, string]> }).methodResponses;
+}
+
+/** The test user's JMAP accountId. */
+export async function accountIdOf(bed: TestBed): Promise<string> {
+  const res = await fetch(`${bed.jmapUrl}/.well-known/jmap`, { headers: { Authorization: 'Basic ' + btoa(`${bed.user}:${bed.password}`) } });
+  const session = (await res.json()) as { primaryAccounts: Record<string, string> };
+  return session.primaryAccounts['urn:ietf:params:jmap:mail']!;
 }
 
 export async function startTestBed(o: TestBedOptions = {}): Promise<TestBed> {
@@ -46,7 +66,12 @@ export async function startTestBed(o: TestBedOptions = {}): Promise<TestBed> {
     imapPort: 0,
     imapsPort: 0,
     dataDir: dir,
-    authenticator: jmapBasicAuthenticator({ sessionUrl: `${http.url}/.well-known/jmap`, tenant: 'test', timeoutMs: 3000 }),
+    authenticator: jmapBasicAuthenticator({
+      sessionUrl: `${http.url}/.well-known/jmap`,
+      tenant: 'test',
+      timeoutMs: 3000,
+      ...(o.wrapFetch ? { fetch: o.wrapFetch((input, init) => fetch(input, init)) } : {}),
+    }),
     uidStore,
     authFailureDelayMs: o.authFailureDelayMs ?? 50,
     ...(o.limits ? { limits: o.limits } : {}),

@@ -4,12 +4,16 @@
  */
 import {
   BackendError, type Changes, type EmailMeta, type MailBackend, type MailboxInfo, type MailboxListing,
-  type MailboxRights, type RawHeaders,
+  type MailboxRights, type RawHeaders, type BlobImport,
 } from '../backend.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import { chunk, responseOf, type JmapClient } from './client.ts';
 import { jmapError } from './errors.ts';
 import { pointerToken } from './refs.ts';
+import { readEventStream } from './eventsource.ts';
+
+/** Ping interval asked of the push server (RFC 8620 §7.3 `ping`): keeps proxies from closing an idle stream. */
+const PUSH_PING_SECONDS = 60;
 import type { MethodCall, SetError } from './types.ts';
 
 /** RFC 8621 §2 Mailbox properties the gateway reads. */
@@ -167,6 +171,50 @@ export class JmapBackend implements MailBackend {
     throw jmapError(err?.type ?? 'serverFail');
   }
 
+  async uploadBlob(raw: Uint8Array): Promise<string> {
+    return (await this.client.upload(this.accountId, raw, 'message/rfc822')).blobId;
+  }
+
+  /**
+   * One request of `Email/import` calls (maxObjectsInSet emails each). On any refusal the created emails are
+   * destroyed (one more request) and the first error thrown; duplicates refused with `existingId` are placed with
+   * one `updateMailboxes` at the end (DESIGN.md rule 10).
+   */
+  async importBlobs(emails: BlobImport[]): Promise<string[]> {
+    if (emails.length === 0) return [];
+    const { limits } = await this.client.session();
+    const groups = chunk(emails.map((e, i) => ({ e, i })), limits.maxObjectsInSet);
+    const calls = groups.map((g, n): MethodCall => ['Email/import', {
+      accountId: this.accountId,
+      emails: Object.fromEntries(g.map(({ e, i }) => [`m${i}`, {
+        blobId: e.blobId, mailboxIds: toSet(e.mailboxIds), keywords: toSet(e.keywords),
+        ...(e.receivedAt ? { receivedAt: e.receivedAt } : {}),
+      }])),
+    }, `i${n}`]);
+    const responses = await this.client.call(calls);
+    const ids: string[] = new Array<string>(emails.length);
+    const created: string[] = [];
+    const existing: Array<{ id: string; add: string[]; remove: string[] }> = [];
+    let failure: unknown;
+    groups.forEach((g, n) => {
+      let args: Record<string, unknown>;
+      try { args = responseOf(responses, `i${n}`, 'Email/import'); } catch (err) { failure ??= err; return; }
+      const ok = (args.created ?? {}) as Record<string, Record<string, unknown>>;
+      const refused = (args.notCreated ?? {}) as Record<string, SetError>;
+      for (const { e, i } of g) {
+        const c = ok[`m${i}`];
+        const err = refused[`m${i}`];
+        if (c) { ids[i] = String(c.id); created.push(ids[i]); }
+        else if (err?.type === 'alreadyExists' && err.existingId) { ids[i] = err.existingId; existing.push({ id: err.existingId, add: e.mailboxIds, remove: [] }); }
+        else failure ??= jmapError(err?.type ?? 'serverFail');
+      }
+    });
+    if (failure === undefined && existing.length > 0) await this.updateMailboxes(existing).catch((err: unknown) => { failure = err; });
+    if (failure === undefined) return ids;
+    await this.destroyEmails(created).catch(() => undefined);
+    throw failure;
+  }
+
   // --- internals -------------------------------------------------------------------------------------------------
 
   private async placeExisting(id: string, mailboxIds: string[], keywords: string[]): Promise<EmailMeta> {
@@ -175,6 +223,33 @@ export class JmapBackend implements MailBackend {
     const [meta] = await this.getEmails([id]);
     if (!meta) throw jmapError('notFound');
     return meta;
+  }
+
+  /** `Email/get` and `Mailbox/get` with `ids: []`: only the state strings (RFC 8620 §5.1), one request. */
+  async currentStates(): Promise<{ email: string; mailbox: string }> {
+    const res = await this.client.call([
+      ['Email/get', { accountId: this.accountId, ids: [] }, 'e'],
+      ['Mailbox/get', { accountId: this.accountId, ids: [] }, 'm'],
+    ]);
+    return { email: String(responseOf(res, 'e', 'Email/get').state ?? ''), mailbox: String(responseOf(res, 'm', 'Mailbox/get').state ?? '') };
+  }
+
+  /** RFC 8620 §7.3: one pulse per `state` event naming this account; null when the server has no working push. */
+  async openPush(signal: AbortSignal): Promise<AsyncIterable<void> | null> {
+    const body = await this.client.openEventSource(['Email', 'Mailbox'], PUSH_PING_SECONDS, signal);
+    if (!body) return null;
+    const accountId = this.accountId;
+    return (async function* pulses() {
+      for await (const ev of readEventStream(body)) {
+        if (ev.event !== 'state') continue;
+        try {
+          const change = JSON.parse(ev.data) as { changed?: Record<string, unknown> };
+          if (change.changed && accountId in change.changed) yield;
+        } catch {
+          // A malformed event: ignore it, the next one or the poll fallback will catch up.
+        }
+      }
+    })();
   }
 
   private async changes(type: 'Email' | 'Mailbox', sinceState: string, maxChanges?: number): Promise<Changes> {

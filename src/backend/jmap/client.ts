@@ -94,6 +94,27 @@ export class JmapClient {
     return this.sessionPromise;
   }
 
+  /**
+   * Open the push stream (RFC 8620 §7.3 EventSource) for these types, `closeafter=no`, with pings. Resolves to the
+   * response body (text/event-stream), or null when the server offers no working push (no eventSourceUrl, or a
+   * non-200 answer such as Cyrus's 204): callers then poll. Not counted as an API request: it is one long response.
+   */
+  async openEventSource(types: string[], pingSeconds: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array> | null> {
+    const session = await this.session();
+    if (!session.eventSourceUrl) return null;
+    const url = new URL(expandTemplate(session.eventSourceUrl, { types: types.join(','), closeafter: 'no', ping: String(pingSeconds) }), session.url).href;
+    try {
+      const res = await this.fetchFn(url, { headers: { Authorization: await this.opts.auth.header(), Accept: 'text/event-stream' }, signal });
+      if (res.status !== 200 || !res.body || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+        await res.body?.cancel();
+        return null;
+      }
+      return res.body;
+    } catch {
+      return null;
+    }
+  }
+
   /** The primary account for a capability (RFC 8620 §2 primaryAccounts); mail by default. */
   async accountId(capability: string = MAIL): Promise<string> {
     const id = (await this.session()).primaryAccounts[capability];
