@@ -102,7 +102,7 @@ export class Framer {
     if (literal.nonSync) {
       if (literal.size > this.limits.maxDiscardLiteral) return this.die(out, 'Literal too large');
       if (this.refusal === null) {
-        const refusal = this.check(literal.size, this.limits.maxNonSyncLiteral);
+        const refusal = this.check(literal.size, Math.min(this.limits.maxNonSyncLiteral, this.limits.maxLiteralSize));
         if (refusal) this.refuse(refusal);
         else this.keep(bytes);
       }

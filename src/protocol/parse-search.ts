@@ -153,7 +153,7 @@ export class SearchParser {
   private modseq(): SearchKey {
     const r = this.r;
     r.sp('mod-sequence after MODSEQ');
-    if (r.peek() === 0x22) {
+    if (r.peek() === 0x22 || r.peek() === 0x7b) {
       const name = r.string('MODSEQ entry name');
       r.sp('MODSEQ entry type');
       const entryType = r.atom('MODSEQ entry type').toLowerCase();
