@@ -22,9 +22,9 @@ async function idling(bed: TestBed): Promise<RawClient> {
 /** Email id of the first INBOX message, via JMAP. */
 async function firstEmailId(bed: TestBed): Promise<string> {
   const accountId = await accountIdOf(bed);
-  const [[, mb]] = (await jmap(bed, [['Mailbox/query', { accountId, filter: { role: 'inbox' } }, 'm']])) as Array<[string, { ids: string[] }, string]>;
-  const [[, q]] = (await jmap(bed, [['Email/query', { accountId, filter: { inMailbox: mb!.ids[0] }, sort: [{ property: 'receivedAt', isAscending: true }] }, 'q']])) as Array<[string, { ids: string[] }, string]>;
-  return q!.ids[0]!;
+  const mb = (await jmap(bed, [['Mailbox/query', { accountId, filter: { role: 'inbox' } }, 'm']]))[0]![1] as { ids: string[] };
+  const q = (await jmap(bed, [['Email/query', { accountId, filter: { inMailbox: mb.ids[0] }, sort: [{ property: 'receivedAt', isAscending: true }] }, 'q']]))[0]![1] as { ids: string[] };
+  return q.ids[0]!;
 }
 
 for (const mode of ['push', 'poll'] as const) {
