@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
 /** Files allowed to use Node APIs: the Node adapters and entry points, the Node-only SQLite store, the embedded store. */
-const NODE_ONLY = [/^node\.ts$/, /^transport\/node[^/]*\.ts$/, /^uidmap\/sqlite\.ts$/, /^embedded\//, /^config\/node[^/]*\.ts$/];
+const NODE_ONLY = [/^node\.ts$/, /^cache\/sqlite\.ts$/, /^transport\/node[^/]*\.ts$/, /^uidmap\/sqlite\.ts$/, /^embedded\//, /^config\/node[^/]*\.ts$/];
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
