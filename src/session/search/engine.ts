@@ -1,0 +1,196 @@
+/**
+ * The search engine behind SEARCH, SORT and THREAD (RFC 9051 §6.4.4, RFC 5256 §3): decides every key exactly in
+ * the gateway (DESIGN.md rule 11: JMAP string matching is server-defined, RFC 8621 §4.4.1), loading message data
+ * tier by tier for the messages still undecided (see evaluate.ts).
+ *
+ * Round trips (DESIGN.md rule 8), for a view of n messages:
+ * - sequence / UID / `$` / `\Deleted` keys: none;
+ * - flags, sizes, internal dates: one `Email/get` of the metadata of the undecided messages (chunked by the client
+ *   under `maxObjectsInGet` / `maxCallsInRequest`: one HTTP request up to 16,000 messages with common limits);
+ * - header keys and SENT*: plus one `Email/get` of the named raw header values per `HEADER_BATCH` messages; a
+ *   message whose values are not 7-bit is read from its raw message instead (JMAP may have replaced octets,
+ *   RFC 8621 §4.1.2.1);
+ * - BODY / TEXT: plus one blob download per still-undecided message, `BLOB_CONCURRENCY` at a time, in batches of
+ *   `BLOB_BATCH` so memory stays bounded.
+ * Header values (by Email id) and decoded search text (by blobId) are immutable and kept in a per-view
+ * LRU under a byte budget, so repeated searches in a folder do not download again.
+ */
+import type { MailBackend } from '../../backend/backend.ts';
+import type { SearchKey } from '../../protocol/types.ts';
+import type { Session } from '../session.ts';
+import type { MailboxView } from '../view.ts';
+import { ByteLru, stringBytes } from './cache.ts';
+import { analyze, evaluate, prepare, type EvalContext, type MessageData } from './evaluate.ts';
+import { searchText, topHeaders, type SearchText } from './message-text.ts';
+
+export const HEADER_BATCH = 500;
+export const BLOB_BATCH = 50;
+export const BLOB_CONCURRENCY = 4;
+/** Per-view budgets of the caches (bytes of JS strings, roughly). */
+export const TEXT_CACHE_BYTES = 16 * 1024 * 1024;
+export const HEADER_CACHE_BYTES = 4 * 1024 * 1024;
+
+/** Raw header values (RFC 8621 §4.1.2.1, folding kept) of one Email: the names fetched so far, or all of them (`complete`, from the blob). */
+interface HeaderRecord {
+  values: Map<string, string[]>;
+  complete: boolean;
+}
+
+interface ViewCache {
+  headers: ByteLru<HeaderRecord>;
+  text: ByteLru<SearchText>;
+}
+
+const caches = new WeakMap<MailboxView, ViewCache>();
+
+function cacheOf(view: MailboxView): ViewCache {
+  let c = caches.get(view);
+  if (!c) {
+    c = { headers: new ByteLru(HEADER_CACHE_BYTES), text: new ByteLru(TEXT_CACHE_BYTES) };
+    caches.set(view, c);
+  }
+  return c;
+}
+
+/** Every message of the view, with nothing loaded yet. */
+function allMessages(view: MailboxView): MessageData[] {
+  return view.uids.map((uid, i) => ({ seq: i + 1, uid, emailId: view.emailIds[i]! }));
+}
+
+/** The messages of the selected mailbox matching all `keys`, ascending by sequence number. */
+export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]): Promise<MessageData[]> {
+  const key = prepare(keys);
+  const { tier, headers } = analyze(key);
+  const n = view.uids.length;
+  const ctx: EvalContext = {
+    exists: n, maxUid: n > 0 ? view.uids[n - 1]! : 0, deleted: view.deleted, saved: new Set(view.savedUids), now: Date.now(),
+  };
+  const all = allMessages(view);
+  const hit = new Uint8Array(n);
+  const decide = (list: MessageData[]): MessageData[] => list.filter((m) => {
+    const v = evaluate(key, m, ctx);
+    if (v === true) hit[m.seq - 1] = 1;
+    return v === undefined;
+  });
+  let pending = decide(all);
+  if (pending.length > 0 && tier >= 1) pending = decide(await loadMeta(s.account!.backend, pending));
+  if (pending.length > 0 && tier >= 2) {
+    const next: MessageData[] = [];
+    for (let i = 0; i < pending.length; i += HEADER_BATCH) {
+      const batch = pending.slice(i, i + HEADER_BATCH);
+      await loadHeaders(s.account!.backend, view, batch, headers);
+      next.push(...decide(batch));
+    }
+    pending = next;
+  }
+  if (pending.length > 0 && tier >= 3) {
+    for (let i = 0; i < pending.length; i += BLOB_BATCH) {
+      const batch = pending.slice(i, i + BLOB_BATCH);
+      await loadText(s.account!.backend, view, batch);
+      decide(batch);
+      for (const m of batch) delete m.text; // bounded memory: the cache keeps what fits
+    }
+  }
+  return all.filter((m) => hit[m.seq - 1] === 1);
+}
+
+/**
+ * `Email/get` metadata for the messages lacking it. Returns those still in the store; a message gone from the
+ * store since the view was built matches nothing.
+ */
+export async function loadMeta(backend: MailBackend, list: MessageData[]): Promise<MessageData[]> {
+  const missing = list.filter((m) => !m.meta);
+  if (missing.length > 0) {
+    const metas = new Map((await backend.getEmails(missing.map((m) => m.emailId))).map((e) => [e.id, e] as const));
+    for (const m of missing) {
+      const meta = metas.get(m.emailId);
+      if (meta) m.meta = meta;
+    }
+  }
+  return list.filter((m) => m.meta);
+}
+
+const SEVEN_BIT = /^[\t\r\n\x20-\x7e]*$/;
+
+/**
+ * Decoded values of the header fields `names` (lower case) for each message (metadata must be loaded): from the
+ * cache, else one `Email/get` of `header:Name:asRaw:all`, else (8-bit values) from the raw message.
+ */
+export async function loadHeaders(backend: MailBackend, view: MailboxView, list: MessageData[], names: Set<string>): Promise<void> {
+  const cache = cacheOf(view).headers;
+  const wanted = [...names];
+  const covers = (r: HeaderRecord | undefined) => !!r && (r.complete || wanted.every((n) => r.values.has(n)));
+  const toFetch: MessageData[] = [];
+  for (const m of list) {
+    const r = cache.get(m.emailId);
+    if (covers(r)) m.headers = r!.values;
+    else toFetch.push(m);
+  }
+  if (toFetch.length === 0) return;
+  const fetched = wanted.length > 0 ? await backend.getRawHeaders(toFetch.map((m) => m.emailId), wanted) : new Map();
+  const fromBlob: MessageData[] = [];
+  for (const m of toFetch) {
+    const raw = fetched.get(m.emailId);
+    const values: Array<[string, string[]]> = wanted.map((n) => [n, rawValuesOf(raw, n)]);
+    if (!raw || values.some(([, vs]) => vs.some((v) => !SEVEN_BIT.test(v)))) {
+      fromBlob.push(m);
+      continue;
+    }
+    const record = cache.get(m.emailId) ?? { values: new Map<string, string[]>(), complete: false };
+    for (const [n, vs] of values) record.values.set(n, vs);
+    remember(view, m.emailId, record);
+    m.headers = record.values;
+  }
+  await forEachBlob(backend, fromBlob, (m, raw) => {
+    m.headers = headersFromRaw(view, m.emailId, raw);
+  });
+}
+
+/** The raw values of field `name` in a `getRawHeaders` answer (keys as requested; compared case-insensitively). */
+function rawValuesOf(raw: Record<string, string[]> | undefined, name: string): string[] {
+  if (!raw) return [];
+  for (const [k, v] of Object.entries(raw)) if (k.toLowerCase() === name) return v;
+  return [];
+}
+
+function remember(view: MailboxView, emailId: string, record: HeaderRecord): void {
+  let bytes = 64;
+  for (const [k, vs] of record.values) bytes += stringBytes(k, ...vs);
+  cacheOf(view).headers.set(emailId, record, bytes);
+}
+
+function headersFromRaw(view: MailboxView, emailId: string, raw: Uint8Array): Map<string, string[]> {
+  const values = new Map<string, string[]>();
+  for (const h of topHeaders(raw)) {
+    const k = h.name.toLowerCase();
+    values.set(k, [...(values.get(k) ?? []), h.raw]);
+  }
+  remember(view, emailId, { values, complete: true });
+  return values;
+}
+
+/** The searchable text (and, from the same download, all header fields) of each message, by blobId from cache. */
+export async function loadText(backend: MailBackend, view: MailboxView, list: MessageData[]): Promise<void> {
+  const cache = cacheOf(view).text;
+  const toFetch: MessageData[] = [];
+  for (const m of list) {
+    const t = m.meta ? cache.get(m.meta.blobId) : undefined;
+    if (t) m.text = t;
+    else if (m.meta) toFetch.push(m);
+  }
+  await forEachBlob(backend, toFetch, (m, raw) => {
+    const t = searchText(raw);
+    cache.set(m.meta!.blobId, t, stringBytes(t.header, t.body));
+    m.text = t;
+    if (!m.headers) m.headers = headersFromRaw(view, m.emailId, raw);
+  });
+}
+
+/** Downloads the raw message of each (metadata loaded) message, a few at a time, and hands it to `use`. */
+async function forEachBlob(backend: MailBackend, list: MessageData[], use: (m: MessageData, raw: Uint8Array) => void): Promise<void> {
+  const queue = list.filter((m) => m.meta);
+  const worker = async (): Promise<void> => {
+    for (let m = queue.shift(); m; m = queue.shift()) use(m, await backend.downloadBlob(m.meta!.blobId));
+  };
+  await Promise.all(Array.from({ length: Math.min(BLOB_CONCURRENCY, queue.length) }, worker));
+}

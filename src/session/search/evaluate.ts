@@ -1,0 +1,174 @@
+/**
+ * Three-valued evaluation of a SEARCH key tree (RFC 9051 §6.4.4) over what is known of one message so far.
+ *
+ * A message's data is loaded in tiers, cheapest first: nothing (sequence numbers, UIDs, `$`, the gateway-kept
+ * `\Deleted`), then JMAP metadata (keywords, size, receivedAt: one `Email/get` for all), then header fields
+ * (`Email/get` of raw header values), then the raw message (BODY / TEXT, or headers with 8-bit octets). A key whose
+ * data is not loaded yet is `undefined` (unknown); AND/OR/NOT follow Kleene's logic, so a message is decided as
+ * soon as its known keys decide it, and the next tier is loaded only for undecided messages. Flag-, size-, date- and
+ * UID-only searches therefore never download a message.
+ */
+import type { EmailMeta } from '../../backend/backend.ts';
+import { ImapError } from '../../protocol/errors.ts';
+import type { SearchKey, SequenceSet } from '../../protocol/types.ts';
+import { flagToKeyword } from '../flags.ts';
+import { casemap, containsFolded } from './casemap.ts';
+import { compareDay, internalDay, parseSentDate } from './dates.ts';
+import { headerText } from './decode.ts';
+import type { SearchText } from './message-text.ts';
+
+/** What is known of one message. `headers` maps lower-cased field names to raw values
+ * (after the colon, folding kept; decoded on use), in message order. */
+export interface MessageData {
+  seq: number;
+  uid: number;
+  emailId: string;
+  meta?: EmailMeta;
+  headers?: Map<string, string[]>;
+  text?: SearchText;
+}
+
+/** Facts of the view every evaluation needs. */
+export interface EvalContext {
+  /** EXISTS: the value of `*` for sequence numbers. */
+  exists: number;
+  /** Highest UID in the view: the value of `*` for UIDs. */
+  maxUid: number;
+  /** UIDs with the gateway-kept `\Deleted` (DESIGN.md rule 6). */
+  deleted: Set<number>;
+  /** RFC 5182 saved result (`$`), as UIDs. */
+  saved: Set<number>;
+  /** Evaluation time, for RFC 5032 OLDER / YOUNGER. */
+  now: number;
+}
+
+/** Data tier a key needs (see the module comment). */
+export type Tier = 0 | 1 | 2 | 3;
+
+/** The search key with its string arguments casemapped once (RFC 9051 §6.4.4 case-insensitive matching). */
+export function prepare(keys: SearchKey[]): SearchKey {
+  const fold = (k: SearchKey): SearchKey => {
+    switch (k.type) {
+      case 'HEADER': return { ...k, value: casemap(k.value) };
+      case 'BODY': case 'TEXT': return { ...k, value: casemap(k.value) };
+      case 'NOT': return { type: 'NOT', key: fold(k.key) };
+      case 'OR': return { type: 'OR', left: fold(k.left), right: fold(k.right) };
+      case 'AND': return { type: 'AND', keys: k.keys.map(fold) };
+      case 'MODSEQ': throw ImapError.bad('MODSEQ search needs CONDSTORE, which this server does not offer yet');
+      case 'SAVEDATESUPPORTED': throw ImapError.bad('SAVEDATE is not supported by this server');
+      case 'DATE':
+        if (k.field === 'SAVED') throw ImapError.bad('SAVEDATE is not supported by this server');
+        return k;
+      default: return k;
+    }
+  };
+  return keys.length === 1 ? fold(keys[0]!) : { type: 'AND', keys: keys.map(fold) };
+}
+
+/** Header field names (lower case) the key tree reads, and the highest tier it needs. */
+export function analyze(key: SearchKey): { tier: Tier; headers: Set<string> } {
+  const headers = new Set<string>();
+  let tier: Tier = 0;
+  const up = (t: Tier) => { if (t > tier) tier = t; };
+  const walk = (k: SearchKey): void => {
+    switch (k.type) {
+      case 'NOT': walk(k.key); break;
+      case 'OR': walk(k.left); walk(k.right); break;
+      case 'AND': k.keys.forEach(walk); break;
+      case 'FLAG': up(isGatewayFlag(k.flag) ? 0 : 1); break;
+      case 'HEADER': headers.add(k.field.toLowerCase()); up(2); break;
+      case 'DATE':
+        if (k.field === 'SENT') { headers.add('date'); up(2); } else up(1);
+        break;
+      case 'BODY': case 'TEXT': up(3); break;
+      case 'SIZE': case 'OLDER': case 'YOUNGER': case 'EMAILID': case 'THREADID': up(1); break;
+      default: break;
+    }
+  };
+  walk(key);
+  return { tier, headers };
+}
+
+function isGatewayFlag(flag: string): boolean {
+  const f = flag.toLowerCase();
+  return f === '\\deleted' || f === '\\recent';
+}
+
+function inSet(set: SequenceSet, n: number, star: number, saved: Set<number>, uid: number): boolean {
+  if (set === '$') return saved.has(uid);
+  for (const r of set) {
+    const a = r.from === '*' ? star : r.from;
+    const b = r.to === '*' ? star : r.to;
+    if (n >= Math.min(a, b) && n <= Math.max(a, b)) return true;
+  }
+  return false;
+}
+
+/** true / false, or undefined when the data the answer depends on is not loaded yet. */
+export function evaluate(key: SearchKey, m: MessageData, ctx: EvalContext): boolean | undefined {
+  switch (key.type) {
+    case 'ALL': return true;
+    case 'SEQUENCE': return inSet(key.set, m.seq, ctx.exists, ctx.saved, m.uid);
+    case 'UID': return inSet(key.set, m.uid, ctx.maxUid, ctx.saved, m.uid);
+    case 'NOT': {
+      const v = evaluate(key.key, m, ctx);
+      return v === undefined ? undefined : !v;
+    }
+    case 'AND': {
+      let unknown = false;
+      for (const k of key.keys) {
+        const v = evaluate(k, m, ctx);
+        if (v === false) return false;
+        if (v === undefined) unknown = true;
+      }
+      return unknown ? undefined : true;
+    }
+    case 'OR': {
+      const l = evaluate(key.left, m, ctx);
+      if (l === true) return true;
+      const r = evaluate(key.right, m, ctx);
+      if (r === true) return true;
+      return l === undefined || r === undefined ? undefined : false;
+    }
+    case 'FLAG': {
+      const f = key.flag.toLowerCase();
+      if (f === '\\deleted') return ctx.deleted.has(m.uid);
+      if (f === '\\recent') return false; // \Recent is not kept (DESIGN.md rule 6): no message is recent
+      if (!m.meta) return undefined;
+      const kw = flagToKeyword(key.flag);
+      return kw !== null && m.meta.keywords.some((k) => k.toLowerCase() === kw);
+    }
+    case 'SIZE':
+      if (!m.meta) return undefined;
+      return key.op === 'LARGER' ? m.meta.size > key.size : m.meta.size < key.size;
+    case 'DATE': {
+      if (!m.meta) return undefined;
+      if (key.field === 'INTERNAL') return compareDay(internalDay(m.meta.receivedAt), key.op, key.date);
+      if (!m.headers) return undefined;
+      const sent = sentDay(m.headers);
+      return compareDay(sent ?? internalDay(m.meta.receivedAt), key.op, key.date);
+    }
+    case 'OLDER':
+    case 'YOUNGER': {
+      if (!m.meta) return undefined;
+      const age = (ctx.now - Date.parse(m.meta.receivedAt)) / 1000;
+      return key.type === 'OLDER' ? age > key.seconds : age <= key.seconds;
+    }
+    case 'EMAILID': return m.meta ? m.meta.id === key.id : undefined;
+    case 'THREADID': return m.meta ? m.meta.threadId === key.id : undefined;
+    case 'HEADER': {
+      if (!m.headers) return undefined;
+      const values = m.headers.get(key.field.toLowerCase()) ?? [];
+      return values.some((v) => containsFolded(headerText(v), key.value));
+    }
+    case 'BODY': return m.text ? m.text.body.includes(key.value) : undefined;
+    case 'TEXT': return m.text ? m.text.header.includes(key.value) || m.text.body.includes(key.value) : undefined;
+    default: return false; // MODSEQ / SAVED* are refused by `prepare`
+  }
+}
+
+/** The Date: header's own calendar day (RFC 9051 §6.4.4 SENT*), or null when absent or unparsable. */
+function sentDay(headers: Map<string, string[]>): string | null {
+  const v = headers.get('date')?.[0];
+  return v === undefined ? null : parseSentDate(v)?.day ?? null;
+}
