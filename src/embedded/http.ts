@@ -10,7 +10,7 @@ import type { PushHub } from './push.ts';
 import { DATA_TYPES, type DataType } from './changes.ts';
 import { CORE, MAIL, handleApiRequest, sessionState } from './jmap/request.ts';
 
-export interface HttpDeps { repo: Repo; limits: EmbeddedLimits; bearerTokens: Record<string, string>; push: PushHub }
+export interface HttpDeps { repo: Repo; limits: EmbeddedLimits; bearerTokens: Record<string, string>; push: PushHub; verifyBearer?: (token: string) => Promise<string | null> }
 
 const REALM = 'Basic realm="JMAP", charset="UTF-8"';
 
@@ -33,11 +33,11 @@ export function buildApp(deps: HttpDeps): Hono {
   const uploads = new Map<string, number>();
 
   /** Basic (scrypt-verified, cached per credential digest) or Bearer from the static map. */
-  const authenticate = (req: Request): UserRow | undefined => {
+  const authenticate = async (req: Request): Promise<UserRow | undefined> => {
     const h = req.headers.get('authorization') ?? '';
     const [scheme, value = ''] = h.split(/\s+/, 2) as [string, string?];
     if (scheme?.toLowerCase() === 'bearer') {
-      const username = Object.hasOwn(deps.bearerTokens, value) ? deps.bearerTokens[value] : undefined;
+      const username = Object.hasOwn(deps.bearerTokens, value) ? deps.bearerTokens[value] : (await deps.verifyBearer?.(value)) ?? undefined;
       return username === undefined ? undefined : repo.user(username);
     }
     if (scheme?.toLowerCase() !== 'basic') return undefined;
@@ -53,7 +53,7 @@ export function buildApp(deps: HttpDeps): Hono {
   };
   const withAuth = (handler: (c: Context, user: UserRow) => Response | Promise<Response>) => async (c: Context) => {
     let user: UserRow | undefined;
-    try { user = authenticate(c.req.raw); } catch { user = undefined; }
+    try { user = await authenticate(c.req.raw); } catch { user = undefined; }
     if (!user) return new Response(JSON.stringify({ type: 'about:blank', status: 401, detail: 'Authentication required' }),
       { status: 401, headers: { 'WWW-Authenticate': REALM, 'Content-Type': 'application/problem+json' } });
     return handler(c, user);

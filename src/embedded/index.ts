@@ -28,7 +28,7 @@ export function openEmbeddedStore(opts: EmbeddedStoreOptions): EmbeddedStore {
   const push = new PushHub();
   const log = new ChangeLog(db, epoch, (accountId) => push.notify(accountId));
   const repo = new Repo(db, log);
-  const app = buildApp({ repo, limits, bearerTokens: opts.bearerTokens ?? {}, push });
+  const app = buildApp({ repo, limits, bearerTokens: opts.bearerTokens ?? {}, push, ...(opts.verifyBearer ? { verifyBearer: opts.verifyBearer } : {}) });
   const servers = new Set<{ close(): Promise<void> }>();
 
   const store: EmbeddedStore = {

@@ -27,6 +27,8 @@ export interface EmbeddedStoreOptions {
   limits?: Partial<EmbeddedLimits>;
   /** Static bearer token -> username (`Authorization: Bearer <token>`). */
   bearerTokens?: Record<string, string>;
+  /** Tests of bearer auth (e.g. JWTs): a token not in `bearerTokens` is given to this; it returns the username or null. */
+  verifyBearer?: (token: string) => Promise<string | null>;
 }
 
 export interface EmbeddedStore {
