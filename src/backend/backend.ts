@@ -132,6 +132,28 @@ export interface MailBackend {
   /** `Email/set` destroy. */
   destroyEmails(ids: string[]): Promise<void>;
 
+  /**
+   * `Email/query {inMailbox, notKeyword: "$seen"}` ids, all pages (IMAP UNSEEN, RFC 9051 §6.3.11; JMAP
+   * `unreadEmails` also leaves out `$draft`, RFC 8621 §2, so it cannot be used).
+   */
+  unseenEmailIds(mailboxId: string): Promise<string[]>;
+
+  /**
+   * `Mailbox/set create` (RFC 8621 §2.5) of a chain in one request: each new mailbox is the parent of the next, the
+   * first goes under `parentId`. All or nothing: when one is refused, those created are destroyed and the error
+   * thrown (a refused `role` is `NO [USEATTR]`, RFC 6154 §3). Returns the new ids in order.
+   */
+  createMailboxes(parentId: string | null, chain: MailboxCreate[]): Promise<string[]>;
+
+  /** `Mailbox/set update` of one mailbox (RENAME, SUBSCRIBE / UNSUBSCRIBE). */
+  updateMailbox(id: string, patch: MailboxPatch): Promise<void>;
+
+  /**
+   * `Mailbox/set destroy` in the order given (children first), with `onDestroyRemoveEmails` (RFC 8621 §2.5: the
+   * mailbox leaves each email's `mailboxIds`; emails left in no mailbox are destroyed), as IMAP DELETE does.
+   */
+  destroyMailboxes(ids: string[], removeEmails: boolean): Promise<void>;
+
   /** Blob upload + `Email/import` (RFC 8621 §4.8) into the given mailboxes with keywords and receivedAt. */
   importEmail(raw: Uint8Array, mailboxIds: string[], keywords: string[], receivedAt?: string): Promise<EmailMeta>;
 
@@ -146,6 +168,20 @@ export interface MailBackend {
    * existing email added to the mailboxes instead, and its id returned.
    */
   importBlobs(emails: BlobImport[]): Promise<string[]>;
+}
+
+/** A mailbox to create (RFC 8621 §2.1 properties the gateway sets); the server's defaults for the rest. */
+export interface MailboxCreate {
+  name: string;
+  /** RFC 8621 §2.1 role (lower case), from CREATE `(USE (...))` (RFC 6154 §3). */
+  role?: string;
+}
+
+/** A change to one mailbox (RFC 8621 §2.1 settable properties). */
+export interface MailboxPatch {
+  name?: string;
+  parentId?: string | null;
+  isSubscribed?: boolean;
 }
 
 /** One Email to create from a blob (RFC 8621 §4.8 EmailImport). */

@@ -25,6 +25,8 @@ export class MailboxView {
   emailState = '';
   /** UIDs carrying the gateway-kept `\Deleted` flag (DESIGN.md rule 6). */
   deleted = new Set<number>();
+  /** RFC 5182 / RFC 9051 §6.4.4.1 search result variable (`$`), as UIDs; a new view (SELECT) starts empty. */
+  savedUids: number[] = [];
 
   private constructor(
     readonly mailbox: ImapMailbox,
@@ -98,11 +100,28 @@ export class MailboxView {
     }
   }
 
+  /**
+   * Take expunged messages out of the view; with `report`, `* n EXPUNGE` for each in ascending order, each number
+   * counted after the previous ones took effect, as in the RFC 9051 §6.4.3 example (RFC 9051 §7.5.1).
+   */
+  async remove(s: Session, uids: ReadonlySet<number>, report: boolean): Promise<void> {
+    if (report) {
+      let before = 0; // expunged earlier in this loop: each number is the message's position at the time it is read
+      for (let i = 0; i < this.uids.length; i++) if (uids.has(this.uids[i]!)) await s.send({ type: 'EXPUNGE', seq: i + 1 - before++ });
+    }
+    const keep = this.uids.map((u) => !uids.has(u));
+    this.uids = this.uids.filter((_, i) => keep[i]);
+    this.emailIds = this.emailIds.filter((_, i) => keep[i]);
+    for (const u of uids) this.deleted.delete(u);
+  }
+
   /** IMAP flags of a message: its JMAP keywords, plus the gateway's `\Deleted`. */
   flagsOf(uid: number, keywords: string[]): string[] {
     const flags = keywords.map(keywordToFlag);
     if (this.deleted.has(uid)) flags.push('\\Deleted');
-    return flags;
+    // A stable order whatever order the store keeps keywords in: system flags A-Z (as in RFC 9051's examples), then keywords.
+    const system = flags.filter((f) => f.startsWith('\\')).sort();
+    return [...system, ...flags.filter((f) => !f.startsWith('\\'))];
   }
 
   /**
@@ -110,7 +129,10 @@ export class MailboxView {
    * EXISTS is an error (BAD); by UID, UIDs that do not exist are skipped (RFC 9051 §6.4.8 UID commands).
    */
   resolve(set: SequenceSet, byUid: boolean): MessageRef[] {
-    if (set === '$') throw ImapError.bad('The saved search result ($) is not supported');
+    if (set === '$') { // RFC 5182 §2.1: `$` names the saved UIDs still in the view, in either context
+      const saved = new Set(this.savedUids);
+      return this.uids.flatMap((uid, i) => (saved.has(uid) ? [{ seq: i + 1, uid, emailId: this.emailIds[i]! }] : []));
+    }
     const n = this.uids.length;
     const picked = new Uint8Array(n);
     if (byUid) {

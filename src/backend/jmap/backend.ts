@@ -15,6 +15,7 @@ import { readEventStream } from './eventsource.ts';
 /** Ping interval asked of the push server (RFC 8620 §7.3 `ping`): keeps proxies from closing an idle stream. */
 const PUSH_PING_SECONDS = 60;
 import type { MethodCall, SetError } from './types.ts';
+import type { MailboxCreate, MailboxPatch } from '../backend.ts';
 
 /** RFC 8621 §2 Mailbox properties the gateway reads. */
 const MAILBOX_PROPERTIES = [
@@ -146,6 +147,44 @@ export class JmapBackend implements MailBackend {
       }
     }
     if (first) throw first;
+  }
+
+  // --- mailboxes (IMAP CREATE / DELETE / RENAME / SUBSCRIBE, STATUS UNSEEN) -------------------------------------
+
+  async unseenEmailIds(mailboxId: string): Promise<string[]> {
+    const { ids } = await this.client.queryAll('Email', {
+      filter: { inMailbox: mailboxId, notKeyword: '$seen' }, collapseThreads: false,
+    });
+    return ids;
+  }
+
+  async createMailboxes(parentId: string | null, chain: MailboxCreate[]): Promise<string[]> {
+    if (chain.length === 0) return [];
+    // RFC 8620 §5.3: a creation id (`#k`) may stand for the id of a record created earlier in the same call.
+    const create = Object.fromEntries(chain.map((m, i) => [`k${i}`, {
+      name: m.name, parentId: i === 0 ? parentId : `#k${i - 1}`, ...(m.role ? { role: m.role } : {}),
+    }]));
+    const r = responseOf(await this.client.call([['Mailbox/set', { accountId: this.accountId, create }, 's']]), 's', 'Mailbox/set');
+    const created = (r.created ?? {}) as Record<string, { id?: unknown }>;
+    const ids = chain.map((_, i) => created[`k${i}`]?.id).filter((id): id is string => typeof id === 'string');
+    if (ids.length === chain.length) return ids;
+    const refused = Object.values((r.notCreated ?? {}) as Record<string, SetError>)[0];
+    await this.destroyMailboxes(ids.reverse(), false).catch(() => undefined);
+    throw mailboxSetError(refused);
+  }
+
+  async updateMailbox(id: string, patch: MailboxPatch): Promise<void> {
+    const r = responseOf(await this.client.call([['Mailbox/set', { accountId: this.accountId, update: { [id]: patch } }, 's']]), 's', 'Mailbox/set');
+    const refused = ((r.notUpdated ?? {}) as Record<string, SetError>)[id];
+    if (refused || !(id in ((r.updated ?? {}) as object))) throw mailboxSetError(refused);
+  }
+
+  async destroyMailboxes(ids: string[], removeEmails: boolean): Promise<void> {
+    if (ids.length === 0) return;
+    const args = { accountId: this.accountId, destroy: ids, onDestroyRemoveEmails: removeEmails };
+    const r = responseOf(await this.client.call([['Mailbox/set', args, 's']]), 's', 'Mailbox/set');
+    const refused = Object.values((r.notDestroyed ?? {}) as Record<string, SetError>).find((e) => e.type !== 'notFound');
+    if (refused) throw mailboxSetError(refused);
   }
 
   /**
@@ -360,6 +399,19 @@ function toSet(keys: string[]): Record<string, true> {
 
 function trueKeys(v: unknown): string[] {
   return v && typeof v === 'object' ? Object.entries(v).filter(([, x]) => x === true).map(([k]) => k) : [];
+}
+
+/**
+ * A refused Mailbox/set (RFC 8620 §5.3 SetError). `invalidProperties` is the user's doing here, not the gateway's:
+ * a refused `role` is `NO [USEATTR]` (RFC 6154 §3), a refused `name` (a sibling has it, or the store's naming
+ * rules) `NO [CANNOT]`. Everything else goes through the one table (errors.ts).
+ */
+function mailboxSetError(e: SetError | undefined): ImapError {
+  if (e?.type === 'invalidProperties' && e.properties?.includes('role')) {
+    return new ImapError('NO', 'The mail store cannot give this mailbox that special use', { name: 'USEATTR' });
+  }
+  if (e?.type === 'invalidProperties' && e.properties?.includes('name')) return ImapError.no('The mail store refused this mailbox name', 'CANNOT');
+  return jmapError(e?.type ?? 'serverFail');
 }
 
 function toMailboxInfo(m: Record<string, unknown>): MailboxInfo {

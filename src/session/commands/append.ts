@@ -1,0 +1,49 @@
+/**
+ * APPEND (RFC 9051 §6.3.12) with MULTIAPPEND (RFC 3502: several messages, all or none) and APPENDUID (RFC 4315 §3).
+ *
+ * Each message is uploaded as a blob, byte for byte (8-bit and binary content included), then all are created by
+ * one `Email/import` request with their keywords and receivedAt (the date-time argument, else now). `\Deleted` goes
+ * to the UID store. UIDs are assigned at once, in message order, and persisted before APPENDUID shows them
+ * (DESIGN.md rule 1). If any message fails, the ones already created are destroyed and the answer is NO (RFC 3502
+ * §3: "all or none").
+ *
+ * Round trips: `Mailbox/get`, one upload per message, one `Email/import` request (a listing the first time a
+ * mailbox is used, see target.ts); when the mailbox is the selected one, the view catches up (`Email/changes` and
+ * a listing) so the new messages are announced with `* n EXISTS` (RFC 9051 §6.3.12).
+ */
+import { ImapError } from '../../protocol/errors.ts';
+import { formatSequence } from '../../protocol/sequence.ts';
+import type { CommandOf } from '../../protocol/types.ts';
+import type { HandlerResult } from '../dispatch.ts';
+import { parseFlagArgs } from '../flag-args.ts';
+import type { Session } from '../session.ts';
+import { openTarget, targetMailbox } from './target.ts';
+
+export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise<HandlerResult> {
+  const flags = c.messages.map((m) => parseFlagArgs(m.flags));
+  if (c.messages.some((m) => m.message.length === 0)) throw ImapError.no('An empty message cannot be appended', 'CANNOT');
+  const target = await targetMailbox(s, c.mailbox);
+  const account = s.account!;
+  const backend = account.backend;
+  const dest = target.info.id;
+  const uidValidity = await openTarget(s, dest);
+  const blobIds = await Promise.all(c.messages.map((m) => backend.uploadBlob(m.message)));
+  const ids = await backend.importBlobs(c.messages.map((m, i) => ({
+    blobId: blobIds[i]!, mailboxIds: [dest], keywords: flags[i]!.keywords, receivedAt: utcDate(m.date ?? new Date()),
+  })));
+  const { uidStore } = s.config;
+  const assigned = await uidStore.assign(account.accountKey, dest, ids);
+  const uids = ids.map((id) => assigned.get(id)!);
+  await uidStore.setDeleted(account.accountKey, dest, uids.filter((_, i) => flags[i]!.deleted), true);
+  const view = s.selected;
+  if (view && view.mailboxId === dest) {
+    await view.refresh(s);
+    for (const u of uids.filter((_, i) => flags[i]!.deleted)) view.deleted.add(u);
+  }
+  return { code: { name: 'APPENDUID', data: `${uidValidity} ${formatSequence(uids)}` }, text: 'APPEND completed' };
+}
+
+/** RFC 8620 §1.4 UTCDate: `YYYY-MM-DDTHH:MM:SSZ` (IMAP date-times have whole seconds). */
+function utcDate(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}

@@ -1,0 +1,92 @@
+/**
+ * COPY / UID COPY (RFC 9051 §6.4.7) and MOVE / UID MOVE (RFC 6851, RFC 9051 §6.4.8), with COPYUID (RFC 4315 §3).
+ *
+ * JMAP has label semantics (RFC 8621 §4.1.1 `mailboxIds`): an email not yet in the destination is copied by
+ * adding the destination to its `mailboxIds`, and moved by adding the destination and removing the source in the
+ * same patch (one atomic `Email/set` update per email, DESIGN.md rule 6).
+ *
+ * An email already in the destination cannot be labelled into it a second time, yet an IMAP COPY must make a new
+ * message there, with a new UID (§6.4.7 copies "to the end of" the destination; Dovecot does the same when copying
+ * a message into the mailbox it is in). So COPY imports the email's blob again (`Email/import` of its `blobId`,
+ * no download), with its keywords and receivedAt: a second, real email. MOVE to the mailbox the message is in
+ * (allowed by RFC 6851 §3.3 whenever COPY there is) does the same, then expunges the original. MOVE of an email
+ * that is already (also) in another destination only removes the source label: the user keeps one message in the
+ * destination rather than two identical ones, and COPYUID names the UID it already has there.
+ *
+ * All-or-nothing (RFC 9051 §6.4.7, DESIGN.md rule 10): if any write fails, the earlier ones are undone and the
+ * answer is NO. `\Deleted` (kept by the gateway) is carried to the copies, as flags are (§6.4.7).
+ *
+ * Round trips: `Mailbox/get` (destination), `Email/get` (mailboxIds, keywords, blobId), one `Email/set` request;
+ * plus one `Email/import` when some emails are already in the destination, and a listing the first time a
+ * destination is used (see target.ts).
+ */
+import type { BlobImport, EmailMeta } from '../../backend/backend.ts';
+import { ImapError } from '../../protocol/errors.ts';
+import { formatSequence } from '../../protocol/sequence.ts';
+import type { CommandOf } from '../../protocol/types.ts';
+import type { HandlerResult } from '../dispatch.ts';
+import { leaveMailbox } from '../expunge.ts';
+import type { Session } from '../session.ts';
+import type { MessageRef } from '../view.ts';
+import { openTarget, targetMailbox } from './target.ts';
+
+/** How one message reaches the destination. */
+type Plan = 'label' | 'import' | 'already';
+
+export async function copyMoveCommand(s: Session, c: CommandOf<'COPY' | 'MOVE'>): Promise<HandlerResult> {
+  const view = s.selected!;
+  const move = c.type === 'MOVE';
+  if (move && view.readOnly) throw ImapError.no('Mailbox is read-only', 'READ-ONLY');
+  const refs = view.resolve(c.sequence, c.uid);
+  const target = await targetMailbox(s, c.mailbox);
+  if (move && !view.mailbox.info.myRights.mayRemoveItems) throw ImapError.no('Permission denied to remove messages', 'NOPERM');
+  if (refs.length === 0) return { text: `No matching messages, so nothing ${move ? 'moved' : 'copied'}` };
+
+  const account = s.account!;
+  const backend = account.backend;
+  const source = view.mailboxId;
+  const dest = target.info.id;
+  const byId = new Map((await backend.getEmails(refs.map((r) => r.emailId))).map((m) => [m.id, m] as const));
+  if (refs.some((r) => !byId.has(r.emailId))) throw ImapError.no('Some of the messages no longer exist', 'EXPUNGEISSUED');
+  const uidValidity = await openTarget(s, dest);
+
+  const plans = refs.map((r): [MessageRef, EmailMeta, Plan] => {
+    const meta = byId.get(r.emailId)!;
+    const plan: Plan = !meta.mailboxIds.includes(dest) ? 'label' : move && dest !== source ? 'already' : 'import';
+    return [r, meta, plan];
+  });
+  const imports = plans.filter(([, , p]) => p === 'import').map(([, m]): BlobImport =>
+    ({ blobId: m.blobId, mailboxIds: [dest], keywords: m.keywords, receivedAt: m.receivedAt }));
+  const created = await backend.importBlobs(imports);
+  try {
+    await backend.updateMailboxes(plans.filter(([, , p]) => p !== 'import' && (p === 'label' || move)).map(([, m, p]) =>
+      ({ id: m.id, add: p === 'label' ? [dest] : [], remove: move ? [source] : [] })));
+    // MOVE within one mailbox: the originals leave it (a destroy when it was their only mailbox: last, as it cannot be undone).
+    if (move) await leaveMailbox(backend, source, plans.filter(([, , p]) => p === 'import').map(([, m]) => m));
+  } catch (err) {
+    await backend.destroyEmails(created).catch(() => undefined);
+    throw err;
+  }
+
+  let n = 0;
+  const destIds = plans.map(([, m, p]) => (p === 'import' ? created[n++]! : m.id));
+  const { uidStore } = s.config;
+  const assigned = await uidStore.assign(account.accountKey, dest, destIds);
+  const srcUids = plans.map(([r]) => r.uid);
+  const destUids = destIds.map((id) => assigned.get(id)!);
+  const carried = plans.flatMap(([r, , p], i) => (p !== 'already' && view.deleted.has(r.uid) ? [destUids[i]!] : []));
+  await uidStore.setDeleted(account.accountKey, dest, carried, true);
+  const copyUid = { name: 'COPYUID', data: `${uidValidity} ${formatSequence(srcUids)} ${formatSequence(destUids)}` };
+
+  if (!move) {
+    if (dest === source) await view.refresh(s); // the copies are new messages of this mailbox: EXISTS (RFC 9051 §7.4.1)
+    return { code: copyUid, text: 'COPY completed' };
+  }
+  // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGEs.
+  await s.send({ type: 'status', status: 'OK', code: copyUid, text: 'Moved' });
+  await uidStore.expunge(account.accountKey, source, srcUids);
+  await uidStore.setDeleted(account.accountKey, source, srcUids, false);
+  await view.remove(s, new Set(srcUids), true);
+  if (dest === source) await view.refresh(s);
+  return { text: 'MOVE completed' };
+}

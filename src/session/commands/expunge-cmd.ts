@@ -1,0 +1,19 @@
+/** EXPUNGE (RFC 9051 §6.4.3) and UID EXPUNGE (RFC 4315 §2.1, RFC 9051 §6.4.9). */
+import { ImapError } from '../../protocol/errors.ts';
+import type { CommandOf } from '../../protocol/types.ts';
+import type { HandlerResult } from '../dispatch.ts';
+import { expungeDeleted } from '../expunge.ts';
+import type { Session } from '../session.ts';
+
+/**
+ * `* n EXPUNGE` for every `\Deleted` message (UID EXPUNGE: only those of the UID set), highest first, then OK.
+ * `\Deleted` is re-read from the UID store first: another session of the same account may have set it.
+ */
+export async function expungeCommand(s: Session, c: CommandOf<'EXPUNGE'>): Promise<HandlerResult> {
+  const view = s.selected!;
+  if (view.readOnly) throw ImapError.no('Mailbox is read-only', 'READ-ONLY');
+  const only = c.uid ? new Set(view.resolve(c.sequence, true).map((r) => r.uid)) : null;
+  const account = s.account!;
+  view.deleted = await s.config.uidStore.getDeleted(account.accountKey, view.mailboxId);
+  await expungeDeleted(s, view, only, true);
+}
