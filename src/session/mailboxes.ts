@@ -28,7 +28,7 @@ export interface ImapMailbox {
   name: string;
   info: MailboxInfo;
   hasChildren: boolean;
-  /** RFC 9051 §7.3.1 mailbox attributes: \HasChildren/\HasNoChildren and the special-use one. */
+  /** RFC 9051 §7.3.1 mailbox attributes: \Noselect (no read right), \HasChildren/\HasNoChildren, the special-use one. */
   attributes: string[];
 }
 
@@ -48,7 +48,9 @@ export function buildNamespace(list: MailboxInfo[]): ImapMailbox[] {
     for (const m of kids) {
       const name = parent === null && m.role === 'inbox' ? 'INBOX' : prefix + m.name.replaceAll(DELIMITER, NAME_SLASH_STAND_IN);
       const hasChildren = (byParent.get(m.id)?.length ?? 0) > 0;
-      const attributes = [hasChildren ? '\\HasChildren' : '\\HasNoChildren'];
+      // RFC 9051 §7.3.1 \Noselect: a mailbox the user may see but not read (RFC 8621 §2.1 myRights mayReadItems).
+      const attributes = m.myRights.mayReadItems ? [] : ['\\Noselect'];
+      attributes.push(hasChildren ? '\\HasChildren' : '\\HasNoChildren');
       const special = m.role ? ROLE_TO_SPECIAL_USE[m.role] : undefined;
       if (special) attributes.push(special);
       out.push({ name, info: m, hasChildren, attributes });
@@ -62,6 +64,38 @@ export function buildNamespace(list: MailboxInfo[]): ImapMailbox[] {
 function compareMailboxes(a: MailboxInfo, b: MailboxInfo): number {
   if ((a.role === 'inbox') !== (b.role === 'inbox')) return a.role === 'inbox' ? -1 : 1;
   return a.sortOrder - b.sortOrder || a.name.localeCompare(b.name);
+}
+
+/** RFC 6154 special-use attribute (any case) -> JMAP role: the inverse of ROLE_TO_SPECIAL_USE. */
+export function specialUseToRole(attribute: string): string | undefined {
+  const wanted = attribute.toLowerCase();
+  return Object.keys(ROLE_TO_SPECIAL_USE).find((role) => ROLE_TO_SPECIAL_USE[role]!.toLowerCase() === wanted);
+}
+
+/** The special-use attribute of a mailbox (RFC 6154 §2), if its JMAP role has one. */
+export function specialUseOf(m: ImapMailbox): string | undefined {
+  return m.info.role ? ROLE_TO_SPECIAL_USE[m.info.role] : undefined;
+}
+
+/** An IMAP name level -> the JMAP `name` it stands for (U+2215 back to `/`, the inverse of buildNamespace). */
+export function toJmapName(level: string): string {
+  return level.replaceAll(NAME_SLASH_STAND_IN, DELIMITER);
+}
+
+/**
+ * The levels of a full IMAP name a client wants to create or rename to (RFC 9051 §6.3.4: one trailing delimiter
+ * only declares intent and is dropped). Null when a level is empty (`a//b`, `/a`): no such name can exist.
+ */
+export function nameLevels(name: string): string[] | null {
+  const trimmed = name.endsWith(DELIMITER) ? name.slice(0, -1) : name;
+  const levels = normalizeMailboxName(trimmed).split(DELIMITER);
+  return levels.some((l) => l === '') ? null : levels;
+}
+
+/** The strict ancestors of a full name, nearest last (`a/b/c` -> `a`, `a/b`). */
+export function ancestorNames(name: string): string[] {
+  const levels = name.split(DELIMITER);
+  return levels.slice(1).map((_, i) => levels.slice(0, i + 1).join(DELIMITER));
 }
 
 /** Find a mailbox by the IMAP name a client sent (INBOX case-insensitive, RFC 9051 §5.1). */

@@ -1,0 +1,76 @@
+/**
+ * STATUS (RFC 9051 §6.3.11) and the STATUS part of LIST-STATUS (RFC 5819).
+ *
+ * Counts come from the UID map, the truth the client sees (DESIGN.md rules 1-4): the mailbox is synced first
+ * (sync.ts), so UIDNEXT and UIDVALIDITY agree with a SELECT that follows and MESSAGES is the number of live UIDs.
+ * UNSEEN is the live UIDs whose email lacks `$seen` (an `Email/query`, run beside the sync: JMAP `unreadEmails`
+ * also leaves out drafts, RFC 8621 §2). Cost: one listing request, plus one query for UNSEEN, plus `Email/get` of
+ * sizes for SIZE (RFC 8438).
+ */
+import { ImapError } from '../../protocol/errors.ts';
+import type { CommandOf, StatusAttribute, StatusItem } from '../../protocol/types.ts';
+import type { HandlerResult } from '../dispatch.ts';
+import type { ImapMailbox } from '../mailboxes.ts';
+import { encodeName, resolveMailbox } from '../names.ts';
+import type { Session } from '../session.ts';
+import { syncMailbox } from '../sync.ts';
+
+/** Items that are answered here; the rest need an extension this server does not offer, so they are BAD. */
+const SERVED: ReadonlySet<StatusItem> = new Set<StatusItem>([
+  'MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'MAILBOXID',
+]);
+/** Items that need the UID map synced. */
+const FROM_MAP: ReadonlySet<StatusItem> = new Set<StatusItem>(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE']);
+
+/** BAD for items of extensions not advertised (HIGHESTMODSEQ needs CONDSTORE, RFC 7162 §3.1.2). */
+export function checkStatusItems(items: StatusItem[]): void {
+  const unknown = items.find((i) => !SERVED.has(i));
+  if (unknown) throw ImapError.bad(`STATUS item ${unknown} is not supported by this server`);
+}
+
+export async function statusCommand(s: Session, c: CommandOf<'STATUS'>): Promise<HandlerResult> {
+  checkStatusItems(c.items);
+  const mailbox = await resolveMailbox(s, c.mailbox);
+  if (!mailbox.info.myRights.mayReadItems) throw ImapError.no(`Permission denied to read ${mailbox.name}`, 'NOPERM');
+  const attributes = await mailboxStatus(s, mailbox, c.items);
+  await s.send({ type: 'STATUS', mailbox: encodeName(s, mailbox.name), attributes });
+}
+
+/** The STATUS attributes of one mailbox, in the order asked (duplicates answered once). */
+export async function mailboxStatus(s: Session, mailbox: ImapMailbox, items: StatusItem[]): Promise<StatusAttribute[]> {
+  const { backend, accountKey } = s.account!;
+  const store = s.config.uidStore;
+  const id = mailbox.info.id;
+  const wanted = [...new Set(items)];
+  const synced = wanted.some((i) => FROM_MAP.has(i));
+  const [map, unseen] = await Promise.all([
+    synced ? syncMailbox(backend, store, accountKey, id) : null,
+    wanted.includes('UNSEEN') ? backend.unseenEmailIds(id) : null,
+  ]);
+  const live = map?.entries ?? [];
+  const value = async (item: StatusItem): Promise<number> => {
+    switch (item) {
+      case 'MESSAGES': return live.length;
+      case 'UIDNEXT': return map!.uidNext;
+      case 'UIDVALIDITY': return map!.uidValidity;
+      case 'RECENT': return 0; // \Recent is not kept (DESIGN.md rule 6)
+      case 'UNSEEN': {
+        const ids = new Set(unseen);
+        return live.filter((e) => ids.has(e.emailId)).length;
+      }
+      case 'DELETED': {
+        const deleted = await store.getDeleted(accountKey, id);
+        return live.filter((e) => deleted.has(e.uid)).length;
+      }
+      case 'SIZE': // RFC 8438 §2: the sum of RFC822.SIZE (JMAP `size`) of the messages
+        return (await backend.getEmails(live.map((e) => e.emailId))).reduce((sum, m) => sum + m.size, 0);
+      default: throw ImapError.bad(`STATUS item ${item} is not supported by this server`);
+    }
+  };
+  const out: StatusAttribute[] = [];
+  for (const item of wanted) {
+    if (item === 'MAILBOXID') out.push({ item, value: id }); // RFC 8474 §4
+    else out.push({ item: item as Exclude<StatusItem, 'MAILBOXID'>, value: await value(item) });
+  }
+  return out;
+}
