@@ -1,0 +1,113 @@
+/**
+ * The UID store's HTTP API (hono), served by the Worker in front of the Durable Objects so that Node gateways on
+ * several machines share one strongly consistent store (http-uid-store.ts is its client). JSON in and out; every
+ * route needs `Authorization: Bearer <token>` (RFC 6750 §2.1); the API is off (503) when no token is configured.
+ *
+ * Routes, under /v1/accounts/:account/mailboxes/:mailbox (both path segments percent-encoded):
+ *   POST /open                       -> MailboxUidState
+ *   POST /assign    {emailIds}       -> {uids: [[emailId, uid], ...]}   (pairs: JSON objects reorder numeric keys)
+ *   GET  /entries                    -> {entries: [{uid, emailId}, ...]}
+ *   POST /expunge   {uids}           -> 204
+ *   PUT  /sync-state {syncState}     -> 204
+ *   POST /reset                      -> 204
+ *   GET  /deleted                    -> {uids}
+ *   POST /deleted   {uids, deleted}  -> 204
+ * Store errors: 503 for UNAVAILABLE, 409 for the others, body {code, text} (the IMAP response code and text).
+ */
+import { Hono, type Context } from 'hono';
+import { ImapError } from '../protocol/errors.ts';
+import type { UidStore } from '../uidmap/store.ts';
+
+export interface UidStoreApiOptions<E extends object> {
+  /** The store behind the API for this request's environment. */
+  store(env: E): UidStore;
+  /** The bearer token clients must present; undefined turns the API off. */
+  token(env: E): string | undefined;
+}
+
+/** Constant-time comparison of two strings (length leaks, content does not). */
+function sameSecret(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+const isUids = (v: unknown): v is number[] => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 1 && n <= 4294967295);
+const isIds = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0);
+
+class BadRequest extends Error {}
+
+async function body(c: Context): Promise<Record<string, unknown>> {
+  const v: unknown = await c.req.json().catch(() => undefined);
+  if (typeof v !== 'object' || v === null) throw new BadRequest('JSON object body expected');
+  return v as Record<string, unknown>;
+}
+
+export function uidStoreApi<E extends object>(opts: UidStoreApiOptions<E>): Hono<{ Bindings: E }> {
+  const app = new Hono<{ Bindings: E }>();
+  const base = '/v1/accounts/:account/mailboxes/:mailbox';
+  app.use('/v1/*', async (c, next) => {
+    const token = opts.token(c.env);
+    if (!token) return c.json({ code: 'UNAVAILABLE', text: 'UID store API not configured' }, 503);
+    const m = /^Bearer ([^\s]+)$/.exec(c.req.header('Authorization') ?? '');
+    if (!m || !sameSecret(m[1]!, token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="uid-store"');
+      return c.json({ code: 'AUTHENTICATIONFAILED', text: 'bad or missing bearer token' }, 401);
+    }
+    await next();
+  });
+  app.onError((err, c) => {
+    if (err instanceof BadRequest) return c.json({ code: 'CLIENTBUG', text: err.message }, 400);
+    const e = err instanceof ImapError ? err : ImapError.no(`UID store unavailable: ${err.message}`, 'UNAVAILABLE');
+    const code = e.code?.name ?? 'UNAVAILABLE';
+    return c.json({ code, text: e.message }, code === 'UNAVAILABLE' ? 503 : 409);
+  });
+  const keys = (c: Context): [UidStore, string, string] => [opts.store(c.env as E), c.req.param('account')!, c.req.param('mailbox')!];
+
+  app.post(`${base}/open`, async (c) => {
+    const [s, a, m] = keys(c);
+    return c.json(await s.openMailbox(a, m));
+  });
+  app.post(`${base}/assign`, async (c) => {
+    const { emailIds } = await body(c);
+    if (!isIds(emailIds)) throw new BadRequest('emailIds: array of non-empty strings expected');
+    const [s, a, m] = keys(c);
+    return c.json({ uids: [...(await s.assign(a, m, emailIds))] });
+  });
+  app.get(`${base}/entries`, async (c) => {
+    const [s, a, m] = keys(c);
+    return c.json({ entries: await s.list(a, m) });
+  });
+  app.post(`${base}/expunge`, async (c) => {
+    const { uids } = await body(c);
+    if (!isUids(uids)) throw new BadRequest('uids: array of nz-numbers expected');
+    const [s, a, m] = keys(c);
+    await s.expunge(a, m, uids);
+    return c.body(null, 204);
+  });
+  app.put(`${base}/sync-state`, async (c) => {
+    const { syncState } = await body(c);
+    if (typeof syncState !== 'string') throw new BadRequest('syncState: string expected');
+    const [s, a, m] = keys(c);
+    await s.setSyncState(a, m, syncState);
+    return c.body(null, 204);
+  });
+  app.post(`${base}/reset`, async (c) => {
+    const [s, a, m] = keys(c);
+    await s.resetMailbox(a, m);
+    return c.body(null, 204);
+  });
+  app.get(`${base}/deleted`, async (c) => {
+    const [s, a, m] = keys(c);
+    return c.json({ uids: [...(await s.getDeleted(a, m))] });
+  });
+  app.post(`${base}/deleted`, async (c) => {
+    const { uids, deleted } = await body(c);
+    if (!isUids(uids) || typeof deleted !== 'boolean') throw new BadRequest('uids (nz-numbers) and deleted (boolean) expected');
+    const [s, a, m] = keys(c);
+    await s.setDeleted(a, m, uids, deleted);
+    return c.body(null, 204);
+  });
+  return app;
+}

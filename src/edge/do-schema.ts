@@ -1,0 +1,30 @@
+/**
+ * The schema of one UidStoreDO (Durable Object SQLite storage), DESIGN.md rules 1-3, 5, 6. It is schema/uidmap.sql
+ * without the account column: each account has its own object, so every table is that account's. The
+ * UIDVALIDITY allocator (one object for the whole deployment) uses only `store_meta`.
+ *
+ * Versioned like the Node store: `schema_version` holds the version; MIGRATIONS[i] brings version i to i + 1.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE schema_version (version INTEGER NOT NULL);
+   INSERT INTO schema_version (version) VALUES (0);
+   -- max_uidvalidity: the largest UIDVALIDITY this object ever issued or took (RFC 9051 §2.3.1.1).
+   CREATE TABLE store_meta (id INTEGER PRIMARY KEY CHECK (id = 1), max_uidvalidity INTEGER NOT NULL);
+   INSERT INTO store_meta (id, max_uidvalidity) VALUES (1, 0);
+   -- uid_next: RFC 9051 §7.3.1 UIDNEXT; sync_state: the JMAP Email state the live map reflects (rule 4).
+   CREATE TABLE mailbox (
+     mbox INTEGER PRIMARY KEY, mailbox_id TEXT NOT NULL UNIQUE,
+     uid_validity INTEGER NOT NULL, uid_next INTEGER NOT NULL, sync_state TEXT);
+   CREATE TABLE uid_map (
+     mbox INTEGER NOT NULL, uid INTEGER NOT NULL, email_id TEXT NOT NULL, PRIMARY KEY (mbox, uid)) WITHOUT ROWID;
+   CREATE UNIQUE INDEX uid_map_by_email ON uid_map (mbox, email_id);
+   -- Expunged UIDs (RFC 7162 VANISHED); their ids get new UIDs if they come back.
+   CREATE TABLE expunged (
+     mbox INTEGER NOT NULL, uid INTEGER NOT NULL, email_id TEXT NOT NULL, expunged_at INTEGER NOT NULL,
+     PRIMARY KEY (mbox, uid)) WITHOUT ROWID;
+   -- Gateway-only \\Deleted (rule 6).
+   CREATE TABLE deleted_flag (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, PRIMARY KEY (mbox, uid)) WITHOUT ROWID;`,
+];
+
+/** The version a fresh or migrated object ends at. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,197 @@
+/**
+ * UidStoreDO: the UID store (src/uidmap/store.ts) as a Durable Object with SQLite storage, one object per account
+ * (named `account:<accountKey>`), plus one allocator object (named `uidvalidity`) that issues UIDVALIDITY values for
+ * the whole deployment (DESIGN.md rules 1-3, RFC 9051 §2.3.1.1).
+ *
+ * - A Durable Object runs one event at a time and each method's writes happen in one `transactionSync` with no
+ *   await inside, so `assign` is atomic: two gateways (or two sessions) can never get one UID for two messages.
+ * - UIDVALIDITY: a new (or reset) mailbox asks the allocator, which returns max(clock seconds, the largest value it
+ *   issued + 1, the caller's own largest + 1); values are distinct across all mailboxes of all accounts and only
+ *   grow. The await on the allocator happens before the transaction, and the transaction re-checks the mailbox,
+ *   so a racing creator's value simply goes unused.
+ * - Errors travel as `[CODE] text` (errors.ts): RPC keeps only the message.
+ *
+ * Methods are RPC (workerd passes Maps and arrays by structured clone); the HTTP API (api.ts) and the Worker's
+ * sessions (rpc-uid-store.ts) call them through a stub.
+ */
+import { DurableObject } from 'cloudflare:workers';
+import type { MailboxUidState, UidEntry } from '../uidmap/store.ts';
+import { MAX_UID, nextUidValidity } from '../uidmap/uidvalidity.ts';
+import { ImapError } from '../protocol/errors.ts';
+import type { DurableObjectNamespace, DurableObjectState, SqlStorage } from './cf.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './do-schema.ts';
+import { encodeStoreError } from './errors.ts';
+
+/** What the object needs from its Worker's environment: its own namespace, to reach the allocator. */
+export interface UidStoreEnv {
+  UID_STORE: DurableObjectNamespace;
+}
+
+/** The name of the deployment-wide UIDVALIDITY allocator object. */
+export const ALLOCATOR_NAME = 'uidvalidity';
+/** The object name of an account's store. */
+export const accountObjectName = (accountKey: string): string => `account:${accountKey}`;
+
+/** The RPC surface of UidStoreDO, as a stub offers it (every call is async over RPC). */
+export interface UidStoreRpc {
+  issueUidValidity(floor: number): Promise<number>;
+  openMailbox(mailboxId: string): Promise<MailboxUidState>;
+  assign(mailboxId: string, emailIds: string[]): Promise<Map<string, number>>;
+  list(mailboxId: string): Promise<UidEntry[]>;
+  expunge(mailboxId: string, uids: number[]): Promise<void>;
+  setSyncState(mailboxId: string, syncState: string): Promise<void>;
+  resetMailbox(mailboxId: string): Promise<void>;
+  getDeleted(mailboxId: string): Promise<number[]>;
+  setDeleted(mailboxId: string, uids: number[], deleted: boolean): Promise<void>;
+}
+
+/** A `mailbox` row. */
+interface Box { mbox: number; uidValidity: number; uidNext: number; syncState: string | null }
+
+export class UidStoreDO extends DurableObject<UidStoreEnv> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: UidStoreEnv) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    ctx.storage.transactionSync(() => this.migrate());
+  }
+
+  private migrate(): void {
+    const hasVersion = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").toArray().length > 0;
+    const current = hasVersion ? Number(this.sql.exec('SELECT max(version) AS v FROM schema_version').one().v) : 0;
+    if (current > SCHEMA_VERSION) throw new Error(`UID store object: schema version ${current} is newer than this code`);
+    for (let v = current; v < SCHEMA_VERSION; v++) this.sql.exec(MIGRATIONS[v]!);
+    if (current < SCHEMA_VERSION) this.sql.exec('UPDATE schema_version SET version = ?', SCHEMA_VERSION);
+  }
+
+  private maxIssued(): number {
+    return Number(this.sql.exec('SELECT max_uidvalidity AS m FROM store_meta WHERE id = 1').one().m);
+  }
+
+  /** Allocator role: the next UIDVALIDITY of the deployment, above `floor` (the caller's own largest). */
+  issueUidValidity(floor: number): number {
+    return this.guard(() => this.ctx.storage.transactionSync(() => {
+      const v = nextUidValidity(Math.max(this.maxIssued(), floor), Date.now());
+      this.sql.exec('UPDATE store_meta SET max_uidvalidity = ? WHERE id = 1', v);
+      return v;
+    }));
+  }
+
+  private box(mailboxId: string): Box | undefined {
+    return this.sql.exec<{ mbox: number; uidValidity: number; uidNext: number; syncState: string | null }>(
+      'SELECT mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState FROM mailbox WHERE mailbox_id = ?',
+      mailboxId).toArray()[0];
+  }
+
+  /**
+   * Runs `fn` in one transaction on the mailbox, creating it first when needed (with a UIDVALIDITY fetched from the
+   * allocator before the transaction). Retries when a concurrent reset removed the mailbox in between.
+   */
+  private async write<T>(mailboxId: string, fn: (box: Box) => T): Promise<T> {
+    try {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const candidate = this.box(mailboxId) ? null : await this.allocate();
+        const done = this.ctx.storage.transactionSync(() => {
+          let box = this.box(mailboxId);
+          if (!box && candidate !== null) {
+            this.sql.exec('UPDATE store_meta SET max_uidvalidity = max(max_uidvalidity, ?) WHERE id = 1', candidate);
+            this.sql.exec('INSERT INTO mailbox (mailbox_id, uid_validity, uid_next) VALUES (?, ?, 1)', mailboxId, candidate);
+            box = this.box(mailboxId);
+          }
+          return box ? { value: fn(box) } : null;
+        });
+        if (done) return done.value;
+      }
+      throw ImapError.no('UID store busy', 'UNAVAILABLE');
+    } catch (err) {
+      throw new Error(encodeStoreError(err));
+    }
+  }
+
+  /** Runs a synchronous read or write, turning any error into its wire form. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw new Error(encodeStoreError(err));
+    }
+  }
+
+  private async allocate(): Promise<number> {
+    const ns = this.env.UID_STORE;
+    const allocator = ns.get(ns.idFromName(ALLOCATOR_NAME)) as unknown as UidStoreRpc;
+    return allocator.issueUidValidity(this.maxIssued());
+  }
+
+  async openMailbox(mailboxId: string): Promise<MailboxUidState> {
+    const { uidValidity, uidNext, syncState } = this.box(mailboxId) ?? await this.write(mailboxId, (b) => b);
+    return { uidValidity, uidNext, syncState };
+  }
+
+  async assign(mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
+    return this.write(mailboxId, (box) => {
+      const out = new Map<string, number>();
+      let next = box.uidNext;
+      for (const id of emailIds) {
+        if (out.has(id)) continue;
+        const row = this.sql.exec<{ uid: number }>('SELECT uid FROM uid_map WHERE mbox = ? AND email_id = ?', box.mbox, id).toArray()[0];
+        let uid = row?.uid;
+        if (uid === undefined) {
+          if (next > MAX_UID) throw ImapError.no('UID space of this mailbox is exhausted', 'LIMIT');
+          uid = next++;
+          this.sql.exec('INSERT INTO uid_map (mbox, uid, email_id) VALUES (?, ?, ?)', box.mbox, uid, id);
+        }
+        out.set(id, uid);
+      }
+      if (next !== box.uidNext) this.sql.exec('UPDATE mailbox SET uid_next = ? WHERE mbox = ?', next, box.mbox);
+      return out;
+    });
+  }
+
+  list(mailboxId: string): UidEntry[] {
+    return this.guard(() => this.sql.exec<{ uid: number; emailId: string }>(
+      'SELECT u.uid AS uid, u.email_id AS emailId FROM uid_map u JOIN mailbox m ON m.mbox = u.mbox WHERE m.mailbox_id = ? ORDER BY u.uid',
+      mailboxId).toArray().map((r) => ({ uid: r.uid, emailId: r.emailId })));
+  }
+
+  async expunge(mailboxId: string, uids: number[]): Promise<void> {
+    const at = Date.now();
+    await this.write(mailboxId, (box) => {
+      for (const uid of uids) {
+        const row = this.sql.exec<{ emailId: string }>('SELECT email_id AS emailId FROM uid_map WHERE mbox = ? AND uid = ?', box.mbox, uid).toArray()[0];
+        if (!row) continue;
+        this.sql.exec('DELETE FROM uid_map WHERE mbox = ? AND uid = ?', box.mbox, uid);
+        this.sql.exec('DELETE FROM deleted_flag WHERE mbox = ? AND uid = ?', box.mbox, uid);
+        this.sql.exec('INSERT OR REPLACE INTO expunged (mbox, uid, email_id, expunged_at) VALUES (?, ?, ?, ?)', box.mbox, uid, row.emailId, at);
+      }
+    });
+  }
+
+  async setSyncState(mailboxId: string, syncState: string): Promise<void> {
+    await this.write(mailboxId, (box) => void this.sql.exec('UPDATE mailbox SET sync_state = ? WHERE mbox = ?', syncState, box.mbox));
+  }
+
+  resetMailbox(mailboxId: string): void {
+    this.guard(() => this.ctx.storage.transactionSync(() => {
+      const box = this.box(mailboxId);
+      if (!box) return;
+      for (const table of ['uid_map', 'expunged', 'deleted_flag', 'mailbox']) this.sql.exec(`DELETE FROM ${table} WHERE mbox = ?`, box.mbox);
+    }));
+  }
+
+  getDeleted(mailboxId: string): number[] {
+    return this.guard(() => this.sql.exec<{ uid: number }>(
+      'SELECT d.uid AS uid FROM deleted_flag d JOIN mailbox m ON m.mbox = d.mbox WHERE m.mailbox_id = ?', mailboxId)
+      .toArray().map((r) => r.uid));
+  }
+
+  async setDeleted(mailboxId: string, uids: number[], deleted: boolean): Promise<void> {
+    await this.write(mailboxId, (box) => {
+      for (const uid of uids) {
+        if (deleted) this.sql.exec('INSERT OR IGNORE INTO deleted_flag (mbox, uid) SELECT mbox, uid FROM uid_map WHERE mbox = ? AND uid = ?', box.mbox, uid);
+        else this.sql.exec('DELETE FROM deleted_flag WHERE mbox = ? AND uid = ?', box.mbox, uid);
+      }
+    });
+  }
+}
