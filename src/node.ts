@@ -7,10 +7,12 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { jmapBasicAuthenticator } from './auth/jmap-basic.ts';
+import { parseTenants, tenantAuthenticator, TenantConfigError } from './auth/tenants.ts';
 import { loadNodeConfig, usage, type NodeConfig } from './config/node-config.ts';
 import { openEmbeddedStore, type EmbeddedStore } from './embedded/index.ts';
 import { startNodeGateway } from './transport/node-gateway.ts';
 import { SqliteUidStore } from './uidmap/sqlite.ts';
+import { AuthThrottle, DEFAULT_THROTTLE } from './auth/throttle.ts';
 
 const DEMO_USER = 'demo';
 
@@ -44,6 +46,15 @@ async function main(): Promise<void> {
     sessionUrl = `${server.url}/.well-known/jmap`;
   }
 
+  let authenticator = jmapBasicAuthenticator({ sessionUrl, tenant: config.tenant });
+  if (config.tenants) {
+    try {
+      authenticator = tenantAuthenticator(parseTenants(JSON.parse(readFileSync(config.tenants, 'utf8'))), { logger: log });
+    } catch (err) {
+      console.error(`${config.tenants}: ${err instanceof TenantConfigError || err instanceof SyntaxError ? err.message : String(err)}`);
+      process.exit(2);
+    }
+  }
   const uidStore = SqliteUidStore.open(join(dataDir, 'uidmap.sqlite'));
   const gateway = await startNodeGateway({
     host: config.host,
@@ -52,10 +63,12 @@ async function main(): Promise<void> {
     dataDir,
     tlsCert: config.tlsCert,
     tlsKey: config.tlsKey,
-    authenticator: jmapBasicAuthenticator({ sessionUrl, tenant: config.tenant }),
+    authenticator,
     uidStore,
     logger: log,
     authFailureDelayMs: config.authFailureDelayMs,
+    // Every listener throttles failed logins: growing delays per user and address, then a temporary block.
+    throttle: new AuthThrottle({ ...DEFAULT_THROTTLE, baseDelayMs: config.authFailureDelayMs }),
     loopbackIsSecure: config.loopbackIsSecure,
     allowCleartextAuth: config.allowCleartextAuth,
   });

@@ -125,8 +125,9 @@ export class Session implements SessionPort {
     this.tlsRequested = true;
   }
 
-  onTlsActive(): void {
+  onTlsActive(serverName?: string): void {
     this.connection.tls = true;
+    if (serverName) this.connection.serverName = serverName;
   }
 
   async onRefused(tag: string | null, text: string, code?: string): Promise<void> {

@@ -7,6 +7,7 @@ import type { Limits } from '../protocol/limits.ts';
 import { DEFAULT_LIMITS } from '../protocol/limits.ts';
 import { DEFAULT_TIMEOUTS, silentLogger, type Authenticator, type GatewayConfig, type Logger } from '../session/context.ts';
 import type { UidStore } from '../uidmap/store.ts';
+import type { AuthThrottle } from '../auth/throttle.ts';
 import { ChangeHub, DEFAULT_WATCH, type WatchOptions } from '../session/watch.ts';
 import { startNodeListener, type NodeListener } from './node.ts';
 import { ensureTlsFiles, loadTls, type TlsFiles } from './node-tls.ts';
@@ -25,6 +26,8 @@ export interface NodeGatewayOptions {
   limits?: Limits;
   logger?: Logger;
   authFailureDelayMs?: number;
+  /** Failed-auth throttling (growing delay per user and IP, temporary IP block). */
+  throttle?: AuthThrottle;
   loopbackIsSecure?: boolean;
   allowCleartextAuth?: boolean;
   idleTimeoutMs?: number;
@@ -55,6 +58,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
     limits: o.limits ?? DEFAULT_LIMITS,
     logger: o.logger ?? silentLogger,
     authFailureDelayMs: o.authFailureDelayMs ?? DEFAULT_TIMEOUTS.authFailureDelayMs,
+    ...(o.throttle ? { throttle: o.throttle } : {}),
     loopbackIsSecure: o.loopbackIsSecure ?? true,
     allowCleartextAuth: o.allowCleartextAuth ?? false,
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_TIMEOUTS.idleTimeoutMs,
@@ -72,7 +76,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
       tls: tlsMaterial,
       limits: config.limits,
       makeSession: (info, io) =>
-        newSession(config, { id: info.id, remoteAddress: info.remoteAddress, tls: info.tls, starttls: info.starttls }, io),
+        newSession(config, { id: info.id, remoteAddress: info.remoteAddress, tls: info.tls, starttls: info.starttls, ...(info.serverName ? { serverName: info.serverName } : {}) }, io),
       onError: (err) => config.logger.error({ err: err.message }, 'listener error'),
     });
   const gateway: NodeGateway = {

@@ -17,12 +17,14 @@ export interface ConnectionInfo {
   tls: boolean;
   /** The listener offers STARTTLS. */
   starttls: boolean;
+  /** TLS SNI server name the client asked for (implicit TLS), used to pick the tenant. */
+  serverName?: string;
 }
 
 /** The session side of a connection, as the listener sees it. */
 export interface ListenerSession extends SessionPort {
-  /** Called after the transport switched to TLS (STARTTLS completed). */
-  onTlsActive(): void;
+  /** Called after the transport switched to TLS (STARTTLS completed), with the client's SNI name if any. */
+  onTlsActive(serverName?: string): void;
   /** Graceful shutdown: send `* BYE` once no command is running, then the pump closes. */
   shutdown(text: string): Promise<void>;
   /** Inactivity (RFC 9051 §5.4): send `* BYE` and close. */
@@ -65,6 +67,7 @@ export async function startNodeListener(opts: NodeListenerOptions): Promise<Node
       localPort: socket.localPort ?? 0,
       tls: opts.implicitTls,
       starttls: !opts.implicitTls && opts.tls !== undefined,
+      ...(opts.implicitTls && typeof (socket as tls.TLSSocket).servername === 'string' ? { serverName: (socket as tls.TLSSocket).servername as string } : {}),
     };
     const session = serveSocket(socket, info, opts, () => live.delete(socket));
     live.set(socket, session);
@@ -126,7 +129,7 @@ function serveSocket(raw: net.Socket, info: ConnectionInfo, opts: NodeListenerOp
       secure.on('error', () => secure.destroy());
       socket = secure;
       attach(secure);
-      session.onTlsActive();
+      secure.once('secure', () => session.onTlsActive(typeof secure.servername === 'string' ? secure.servername : undefined));
     },
     close() {
       if (closed) return;
