@@ -101,6 +101,12 @@ export interface MailBackend {
    */
   getHeaderLists(ids: string[]): Promise<Map<string, Array<{ name: string; value: string }>>>;
 
+  /**
+   * `Email/get` of the `preview` property (RFC 8621 §4.1.4: up to 256 characters of plain text), for FETCH
+   * PREVIEW (RFC 8970). One request (chunked like getEmails); missing ids are omitted.
+   */
+  getPreviews(ids: string[]): Promise<Map<string, string>>;
+
   /** Download a blob (RFC 8620 §6.2): the raw RFC 5322 message for an Email's blobId. */
   downloadBlob(blobId: string): Promise<Uint8Array>;
 
@@ -168,6 +174,37 @@ export interface MailBackend {
    * existing email added to the mailboxes instead, and its id returned.
    */
   importBlobs(emails: BlobImport[]): Promise<string[]>;
+
+  /** Facts of the JMAP session (RFC 8620 §2) that shape what is advertised after login; no request (cached at connect). */
+  serverInfo(): BackendInfo;
+
+  /**
+   * RFC 9425 §4.1 `Quota/get` of all the account's quotas that apply to mail (`types` holds `Mail`, or is empty):
+   * one request. Null when the server does not offer `urn:ietf:params:jmap:quota` (no request then).
+   */
+  getQuotas(): Promise<QuotaInfo[] | null>;
+}
+
+/** What the gateway needs to know of the backend's session (RFC 8620 §2). */
+export interface BackendInfo {
+  /** The JMAP Session resource URL (RFC 8620 §2), as served after redirects: the RFC 9698 JMAPACCESS answer. */
+  sessionUrl: string;
+  /** RFC 8620 §2 `maxSizeUpload` (octets): the largest message APPEND can upload (RFC 7889 APPENDLIMIT). */
+  maxSizeUpload: number;
+  /** The server offers `urn:ietf:params:jmap:quota` (RFC 9425 §2) for this account: IMAP QUOTA (RFC 9208) works. */
+  quota: boolean;
+}
+
+/** One JMAP Quota (RFC 9425 §4.1), the parts IMAP QUOTA (RFC 9208) shows. */
+export interface QuotaInfo {
+  id: string;
+  /** RFC 9425 §4.1 `name`: shown as the IMAP quota root (RFC 9208 §3.2). */
+  name: string;
+  /** RFC 9425 §4.1 `resourceType`: `octets` -> STORAGE (RFC 9208 §5.1), `count` -> MESSAGE (§5.2). */
+  resourceType: 'octets' | 'count';
+  /** RFC 9425 §4.1 `used` and `hardLimit`, in octets or messages. */
+  used: number;
+  hardLimit: number;
 }
 
 /** A mailbox to create (RFC 8621 §2.1 properties the gateway sets); the server's defaults for the rest. */

@@ -8,7 +8,7 @@ import type { Repo, UserRow } from './repo.ts';
 import type { EmbeddedLimits } from './types.ts';
 import type { PushHub } from './push.ts';
 import { DATA_TYPES, type DataType } from './changes.ts';
-import { CORE, MAIL, handleApiRequest, sessionState } from './jmap/request.ts';
+import { CORE, MAIL, QUOTA, handleApiRequest, sessionState } from './jmap/request.ts';
 
 export interface HttpDeps { repo: Repo; limits: EmbeddedLimits; bearerTokens: Record<string, string>; push: PushHub; verifyBearer?: (token: string) => Promise<string | null> }
 
@@ -66,6 +66,7 @@ export function buildApp(deps: HttpDeps): Hono {
       capabilities: {
         [CORE]: { ...limits, collationAlgorithms: ['i;ascii-casemap', 'i;unicode-casemap'] },
         [MAIL]: {},
+        [QUOTA]: {},
       },
       accounts: { [acc]: { name: user.username, isPersonal: true, isReadOnly: false, accountCapabilities: {
         [CORE]: {},
@@ -73,8 +74,9 @@ export function buildApp(deps: HttpDeps): Hono {
           maxSizeAttachmentsPerEmail: limits.maxSizeUpload, mayCreateTopLevelMailbox: true,
           emailQuerySortOptions: ['receivedAt', 'size', 'from', 'to', 'subject', 'sentAt', 'hasKeyword',
             'allInThreadHaveKeyword', 'someInThreadHaveKeyword'] },
+        [QUOTA]: {},
       } } },
-      primaryAccounts: { [CORE]: acc, [MAIL]: acc },
+      primaryAccounts: { [CORE]: acc, [MAIL]: acc, [QUOTA]: acc },
       username: user.username,
       apiUrl: `${base}/jmap/api`,
       downloadUrl: `${base}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,

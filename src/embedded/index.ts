@@ -55,6 +55,12 @@ export function openEmbeddedStore(opts: EmbeddedStoreOptions): EmbeddedStore {
     },
     createUser: (username, password) => ({ accountId: repo.createUser(username, password).account_id }),
     hasUser: (username) => repo.user(username) !== undefined,
+    setQuota(username, q) {
+      const user = repo.user(username);
+      if (!user) throw new Error(`no such user: ${username}`);
+      if (q.storage !== undefined) repo.setQuota(user.account_id, 'octets', q.storage);
+      if (q.messages !== undefined) repo.setQuota(user.account_id, 'count', q.messages);
+    },
     importMessage(username, mailbox, raw, o = {}) {
       const user = repo.user(username);
       if (!user) throw new Error(`no such user: ${username}`);

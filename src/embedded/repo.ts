@@ -10,6 +10,8 @@ import { type ParsedEmail, baseSubject, bodyText, hasAttachment, parseEmail, par
 import { addressesForm, dateForm, messageIdsForm } from './header-forms.ts';
 
 export interface UserRow { username: string; account_id: string }
+/** RFC 9425 §4.1 resourceType. */
+export type QuotaResource = 'octets' | 'count';
 /** A Mailbox row (RFC 8621 §2.1 stored properties). */
 export interface MailboxRow {
   id: string; account_id: string; name: string; parent_id: string | null; role: string | null;
@@ -240,6 +242,27 @@ export class Repo {
     for (const m of after) this.db.prepare('INSERT INTO email_mailboxes VALUES (?, ?)').run(emailId, m);
     this.log.record(accountId, 'Email', emailId, 'updated');
     for (const m of changed) this.log.record(accountId, 'Mailbox', m, 'counts');
+  }
+
+  // ---- quotas (RFC 9425) -----------------------------------------------------------------------------------
+  /** Sets (a number) or removes (null) the account's hard limit on one resource type. */
+  setQuota(accountId: string, resource: QuotaResource, hardLimit: number | null): void {
+    if (hardLimit === null) this.db.prepare('DELETE FROM quotas WHERE account_id = ? AND resource = ?').run(accountId, resource);
+    else this.db.prepare(`INSERT INTO quotas (account_id, resource, hard_limit) VALUES (?, ?, ?)
+      ON CONFLICT(account_id, resource) DO UPDATE SET hard_limit = excluded.hard_limit`).run(accountId, resource, hardLimit);
+  }
+  /** The account's quotas with their usage: octets = sum of Email sizes, count = number of Emails. */
+  quotas(accountId: string): Array<{ resource: QuotaResource; hardLimit: number; used: number }> {
+    const rows = this.db.prepare('SELECT resource, hard_limit FROM quotas WHERE account_id = ? ORDER BY resource').all(accountId) as
+      { resource: QuotaResource; hard_limit: number }[];
+    if (rows.length === 0) return [];
+    const u = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS octets FROM emails WHERE account_id = ?').get(accountId) as
+      { n: number; octets: number };
+    return rows.map((r) => ({ resource: r.resource, hardLimit: r.hard_limit, used: r.resource === 'count' ? u.n : u.octets }));
+  }
+  /** True when one more Email of `size` octets would exceed a quota (RFC 9425 §4.1 hardLimit; RFC 8620 §5.3 overQuota). */
+  wouldExceedQuota(accountId: string, size: number): boolean {
+    return this.quotas(accountId).some((q) => q.used + (q.resource === 'count' ? 1 : size) > q.hardLimit);
   }
 
   destroyEmail(accountId: string, emailId: string): void {

@@ -39,6 +39,11 @@ export interface EmbeddedStore {
   /** Creates a user (one user = one account) with the standard mailboxes (roles inbox, sent, drafts, trash, junk, archive). */
   createUser(username: string, password: string): { accountId: string };
   hasUser(username: string): boolean;
+  /**
+   * Sets the account's quotas (RFC 9425): `storage` in octets, `messages` a count; null removes a limit, an absent
+   * key leaves it. Email/import over a limit is refused with the SetError `overQuota` (RFC 8620 §5.3).
+   */
+  setQuota(username: string, quota: { storage?: number | null; messages?: number | null }): void;
   /** Stores a raw message (exact bytes) in a mailbox given by role or name. */
   importMessage(username: string, mailbox: string, raw: Uint8Array,
     opts?: { keywords?: string[]; receivedAt?: Date }): { emailId: string; blobId: string };

@@ -33,6 +33,8 @@ export interface TestBedOptions {
   gateway?: Partial<NodeGatewayOptions>;
   /** Wrap the fetch the gateway uses to reach JMAP (to count requests or simulate a server's quirks). */
   wrapFetch?: (inner: typeof fetch) => typeof fetch;
+  /** The test user's JMAP quotas (RFC 9425): storage in octets, a message count (see EmbeddedStore.setQuota). */
+  quota?: { storage?: number | null; messages?: number | null };
 }
 
 /** Call JMAP methods on the embedded store directly, as a webmail would (HTTP Basic as the test user). */
@@ -59,6 +61,7 @@ export async function startTestBed(o: TestBedOptions = {}): Promise<TestBed> {
   const user = 'alice@example.test';
   const password = 'correct horse battery staple';
   store.createUser(user, password);
+  if (o.quota) store.setQuota(user, o.quota);
   const http = await store.listen(0, '127.0.0.1');
   const uidStore = SqliteUidStore.open(join(dir, 'uidmap.sqlite'));
   const gateway = await startNodeGateway({

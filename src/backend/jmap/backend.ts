@@ -4,7 +4,7 @@
  */
 import {
   BackendError, type Changes, type EmailMeta, type MailBackend, type MailboxInfo, type MailboxListing,
-  type MailboxRights, type RawHeaders, type BlobImport,
+  type MailboxRights, type RawHeaders, type BlobImport, type BackendInfo, type QuotaInfo,
 } from '../backend.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import { chunk, responseOf, type JmapClient } from './client.ts';
@@ -14,7 +14,7 @@ import { readEventStream } from './eventsource.ts';
 
 /** Ping interval asked of the push server (RFC 8620 §7.3 `ping`): keeps proxies from closing an idle stream. */
 const PUSH_PING_SECONDS = 60;
-import type { MethodCall, SetError } from './types.ts';
+import { CORE, QUOTA, type JmapSession, type MethodCall, type SetError } from './types.ts';
 import type { MailboxCreate, MailboxPatch } from '../backend.ts';
 
 /** RFC 8621 §2 Mailbox properties the gateway reads. */
@@ -37,11 +37,43 @@ type PatchField = 'keywords' | 'mailboxIds';
 type Patch = Record<string, true | null>;
 
 export class JmapBackend implements MailBackend {
-  private constructor(private readonly client: JmapClient, readonly accountId: string) {}
+  private constructor(private readonly client: JmapClient, readonly accountId: string, private readonly session: JmapSession) {}
 
   /** Resolve the mail account (one session fetch if not cached) and build the backend. */
   static async connect(client: JmapClient): Promise<JmapBackend> {
-    return new JmapBackend(client, await client.accountId());
+    const accountId = await client.accountId();
+    return new JmapBackend(client, accountId, await client.session());
+  }
+
+  serverInfo(): BackendInfo {
+    const s = this.session;
+    return { sessionUrl: s.url, maxSizeUpload: s.limits.maxSizeUpload, quota: this.quotaAccount() !== null };
+  }
+
+  /** RFC 9425 §4.1 Quota/get `ids: null`; only quotas on mail (RFC 9425 §4.1 `types` with `Mail`, or none given). */
+  async getQuotas(): Promise<QuotaInfo[] | null> {
+    const accountId = this.quotaAccount();
+    if (accountId === null) return null;
+    const r = responseOf(await this.client.call([['Quota/get', { accountId, ids: null }, 'q']], [CORE, QUOTA]), 'q', 'Quota/get');
+    const out: QuotaInfo[] = [];
+    for (const q of (r.list ?? []) as Record<string, unknown>[]) {
+      const types = Array.isArray(q.types) ? q.types.map(String) : [];
+      if (types.length > 0 && !types.includes('Mail')) continue;
+      if (q.resourceType !== 'octets' && q.resourceType !== 'count') continue;
+      if (typeof q.used !== 'number' || typeof q.hardLimit !== 'number') continue;
+      out.push({ id: String(q.id), name: String(q.name ?? q.id), resourceType: q.resourceType, used: q.used, hardLimit: q.hardLimit });
+    }
+    return out;
+  }
+
+  /** The account to ask for quotas: the quota capability's primary account, when it is this mail account. */
+  private quotaAccount(): string | null {
+    const s = this.session;
+    if (!(QUOTA in s.capabilities)) return null;
+    const id = s.primaryAccounts[QUOTA] ?? this.accountId;
+    const account = s.accounts[id];
+    if (account && account.accountCapabilities && !(QUOTA in account.accountCapabilities)) return null;
+    return id;
   }
 
   async listMailboxes(): Promise<{ state: string; mailboxes: MailboxInfo[] }> {
@@ -109,6 +141,12 @@ export class JmapBackend implements MailBackend {
       out.set(String(email.id), headers.map((h) => ({ name: String(h.name ?? ''), value: String(h.value ?? '') })));
     }
     return out;
+  }
+
+  async getPreviews(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const { list } = await this.client.get<Record<string, unknown>>('Email', ids, ['id', 'preview']);
+    return new Map(list.map((e) => [String(e.id), typeof e.preview === 'string' ? e.preview : '']));
   }
 
   downloadBlob(blobId: string): Promise<Uint8Array> {

@@ -76,3 +76,5 @@ export interface UploadResult {
 /** Capabilities the gateway uses by default (RFC 8620 §9.4.1, RFC 8621 §1.3.1). */
 export const CORE = 'urn:ietf:params:jmap:core';
 export const MAIL = 'urn:ietf:params:jmap:mail';
+/** RFC 9425 §2 */
+export const QUOTA = 'urn:ietf:params:jmap:quota';

@@ -207,6 +207,7 @@ const importEmails: Handler = (args, ctx) => {
     const blob = ctx.repo.getBlob(accountId, blobId);
     if (!blob) { notCreated[cid] = { type: 'blobNotFound', notFound: [blobId] }; return; }
     if (blob.data.length > ctx.limits.maxSizeUpload) { notCreated[cid] = { type: 'tooLarge' }; return; }
+    if (ctx.repo.wouldExceedQuota(accountId, blob.data.length)) { notCreated[cid] = { type: 'overQuota' }; return; }
     const stored = /_\d+$/.test(blobId) ? ctx.repo.putBlob(accountId, blob.data, 'message/rfc822').blobId : blobId;
     const row = ctx.repo.createEmail(accountId, stored, mailboxIds, keywords, receivedAt);
     ctx.createdIds.set(cid, row.id);

@@ -8,16 +8,20 @@ import { type Args, type Ctx, type Handler, MethodError, isObj } from './context
 import { mailboxMethods } from './mailbox.ts';
 import { emailMethods } from './email.ts';
 import { queryMethods } from './email-query.ts';
+import { quotaMethods } from './quota.ts';
 
 export const CORE = 'urn:ietf:params:jmap:core';
 export const MAIL = 'urn:ietf:params:jmap:mail';
-export const CAPABILITIES = [CORE, MAIL];
+/** RFC 9425 §2 */
+export const QUOTA = 'urn:ietf:params:jmap:quota';
+export const CAPABILITIES = [CORE, MAIL, QUOTA];
 
 /** Method name -> capability it belongs to (must be in `using`, RFC 8620 §3.3) and handler. */
 const METHODS: Record<string, { capability: string; handler: Handler }> = {
   'Core/echo': { capability: CORE, handler: (args) => args },
 };
 for (const [name, handler] of Object.entries({ ...mailboxMethods, ...emailMethods, ...queryMethods })) METHODS[name] = { capability: MAIL, handler };
+for (const [name, handler] of Object.entries(quotaMethods)) METHODS[name] = { capability: QUOTA, handler };
 
 /** An HTTP answer of the API endpoint. */
 export interface ApiResult { status: number; body: unknown; problem: boolean }

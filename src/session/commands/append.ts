@@ -18,10 +18,13 @@ import type { HandlerResult } from '../dispatch.ts';
 import { parseFlagArgs } from '../flag-args.ts';
 import type { Session } from '../session.ts';
 import { openTarget, targetMailbox } from './target.ts';
+import { appendLimit } from '../capabilities.ts';
 
 export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise<HandlerResult> {
   const flags = c.messages.map((m) => parseFlagArgs(m.flags));
   if (c.messages.some((m) => m.message.length === 0)) throw ImapError.no('An empty message cannot be appended', 'CANNOT');
+  const limit = appendLimit(s); // RFC 7889 §2: over APPENDLIMIT is NO [TOOBIG], before any upload
+  if (c.messages.some((m) => m.message.length > limit)) throw ImapError.no(`Message is larger than APPENDLIMIT=${limit}`, 'TOOBIG');
   const target = await targetMailbox(s, c.mailbox);
   const account = s.account!;
   const backend = account.backend;

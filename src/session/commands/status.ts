@@ -14,13 +14,14 @@ import type { ImapMailbox } from '../mailboxes.ts';
 import { encodeName, resolveMailbox } from '../names.ts';
 import type { Session } from '../session.ts';
 import { syncMailbox } from '../sync.ts';
+import { appendLimit } from '../capabilities.ts';
 
 /** Items that are answered here; the rest need an extension this server does not offer, so they are BAD. */
 const SERVED: ReadonlySet<StatusItem> = new Set<StatusItem>([
-  'MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'MAILBOXID',
+  'MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'MAILBOXID', 'APPENDLIMIT', 'DELETED-STORAGE',
 ]);
 /** Items that need the UID map synced. */
-const FROM_MAP: ReadonlySet<StatusItem> = new Set<StatusItem>(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE']);
+const FROM_MAP: ReadonlySet<StatusItem> = new Set<StatusItem>(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'DELETED-STORAGE']);
 
 /** BAD for items of extensions not advertised (HIGHESTMODSEQ needs CONDSTORE, RFC 7162 §3.1.2). */
 export function checkStatusItems(items: StatusItem[]): void {
@@ -64,6 +65,12 @@ export async function mailboxStatus(s: Session, mailbox: ImapMailbox, items: Sta
       }
       case 'SIZE': // RFC 8438 §2: the sum of RFC822.SIZE (JMAP `size`) of the messages
         return (await backend.getEmails(live.map((e) => e.emailId))).reduce((sum, m) => sum + m.size, 0);
+      case 'DELETED-STORAGE': { // RFC 9208 §4.1.4: what EXPUNGE would free, as the sum of RFC822.SIZE of \Deleted
+        const deleted = await store.getDeleted(accountKey, id);
+        const ids = live.filter((e) => deleted.has(e.uid)).map((e) => e.emailId);
+        return (await backend.getEmails(ids)).reduce((sum, m) => sum + m.size, 0);
+      }
+      case 'APPENDLIMIT': return appendLimit(s); // RFC 7889 §3.2: the same for every mailbox
       default: throw ImapError.bad(`STATUS item ${item} is not supported by this server`);
     }
   };
