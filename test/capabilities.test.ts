@@ -20,9 +20,46 @@ const PROOF: Record<string, Array<[string, string]>> = {
   'LITERAL+': [['e2e/bad-input.test.ts', 'a non-synchronizing literal over the limit is read, discarded and refused']],
   'SASL-IR': [['e2e/bad-input.test.ts', 'AUTHENTICATE PLAIN with SASL-IR']],
   'AUTH=PLAIN': [['e2e/bad-input.test.ts', 'AUTHENTICATE PLAIN with SASL-IR, with a continuation, cancelled, and with bad base64']],
+  'AUTH=LOGIN': [
+    ['e2e/auth-sasl.test.ts', 'AUTHENTICATE LOGIN: "Username:" and "Password:" challenges'],
+    ['e2e/auth-sasl.test.ts', 'AUTHENTICATE LOGIN with SASL-IR'],
+    ['e2e/auth-sasl.test.ts', 'AUTHENTICATE LOGIN cancelled with *, and with bad base64'],
+  ],
+  'AUTH=OAUTHBEARER': [
+    ['auth/sasl.test.ts', 'RFC 7628 §4.1 OAUTHBEARER initial response'],
+    ['auth/tokens.test.ts', 'token attacks are refused'],
+    ['e2e/auth-oauth.test.ts', 'imapflow with accessToken logs in over TLS (OAUTHBEARER)'],
+    ['e2e/auth-oauth.test.ts', 'RFC 7628 §4.3 failure exchange'],
+  ],
+  'AUTH=XOAUTH2': [
+    ['auth/sasl.test.ts', 'XOAUTH2: the Google example'],
+    ['e2e/auth-oauth.test.ts', 'Python imaplib AUTHENTICATE ${mech}'],
+    ['e2e/auth-oauth.test.ts', 'curl --oauth2-bearer'],
+  ],
   ID: [['transcripts/rfc.test.ts', 'RFC 2971']],
   ENABLE: [['transcripts/rfc.test.ts', 'RFC 5161']],
   UNSELECT: [['transcripts/rfc.test.ts', 'RFC 3691']],
+  NAMESPACE: [['transcripts/rfc-mailbox.test.ts', 'RFC 9051 §6.3.10 NAMESPACE']],
+  CHILDREN: [
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 5258 §5 examples 3 and 4'],
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 9051 §6.3.4 CREATE'],
+  ],
+  'LIST-EXTENDED': [
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 5258 §5 example 1'],
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 5258 §5 examples 2 and 5'],
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 5258 §5 example 6'],
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 5258 §5 example 7'],
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 5258 §5 example 8'],
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 5258 §5 example 9'],
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 5258 §3.1: RECURSIVEMATCH alone'],
+    ['e2e/mailbox-commands.test.ts', 'subscriptions are JMAP isSubscribed'],
+  ],
+  'LIST-STATUS': [
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 5819 §3'],
+    ['e2e/mailbox-commands.test.ts', 'list with statusQuery and listTree'],
+  ],
+  'SPECIAL-USE': [['transcripts/rfc-mailbox.test.ts', 'RFC 6154 §5.1/§5.2']],
+  'CREATE-SPECIAL-USE': [['transcripts/rfc-mailbox.test.ts', 'RFC 6154 §5.3 CREATE with USE']],
   IDLE: [
     ['e2e/idle.test.ts', 'new mail, a flag change and a deletion made in JMAP arrive as EXISTS, FETCH (UID FLAGS) and EXPUNGE'],
     ['e2e/idle.test.ts', 'anything but DONE ends IDLE with BAD'],
@@ -32,6 +69,77 @@ const PROOF: Record<string, Array<[string, string]>> = {
     ['e2e/imapflow.test.ts', 'STARTTLS'],
   ],
   LOGINDISABLED: [['e2e/bad-input.test.ts', 'LOGINDISABLED until STARTTLS']],
+  UIDPLUS: [
+    ['transcripts/rfc-write.test.ts', 'RFC 4315 §2.1 UID EXPUNGE'],
+    ['transcripts/rfc-write.test.ts', 'RFC 4315 §3 APPENDUID and COPYUID'],
+    ['e2e/write-raw.test.ts', 'COPYUID maps source to new destination UIDs'],
+    ['e2e/write-imapflow.test.ts', 'imapflow: append, flags add/remove/set, copy, move and delete'],
+  ],
+  MOVE: [
+    ['transcripts/rfc-write.test.ts', 'RFC 6851 §3.3 UID MOVE'],
+    ['e2e/write-raw.test.ts', 'untagged OK [COPYUID] before the EXPUNGEs'],
+    ['e2e/write-raw.test.ts', 'MOVE to the selected mailbox gives the message a new UID'],
+    ['e2e/write-imapflow.test.ts', 'imapflow: append, flags add/remove/set, copy, move and delete'],
+  ],
+  MULTIAPPEND: [['e2e/write-raw.test.ts', 'MULTIAPPEND: one APPENDUID set; all or none when a later message is refused']],
+  ESEARCH: [
+    ['transcripts/rfc-search.test.ts', 'RFC 4731 §3.1 / RFC 9051 §6.4.4 ESEARCH examples'],
+    ['e2e/search-keys.test.ts', 'ESEARCH (RFC 4731): MIN MAX COUNT ALL, RETURN () = ALL, UID indicator, empty results'],
+  ],
+  SEARCHRES: [
+    ['transcripts/rfc-search.test.ts', 'RFC 5182 §4 SEARCHRES examples 1-5'],
+    ['e2e/search-keys.test.ts', 'SEARCHRES (RFC 5182): SAVE, $ in FETCH / SEARCH / UID SEARCH'],
+  ],
+  SORT: [
+    ['transcripts/rfc-search.test.ts', 'RFC 5256 §3 SORT examples'],
+    ['e2e/search-keys.test.ts', 'SORT (RFC 5256 §3, RFC 5957): every criterion'],
+    ['search/units.test.ts', 'RFC 5256 §2.1 base subject'],
+  ],
+  'SORT=DISPLAY': [['e2e/search-keys.test.ts', 'SORT (RFC 5256 §3, RFC 5957): every criterion']],
+  'THREAD=ORDEREDSUBJECT': [
+    ['transcripts/rfc-search.test.ts', 'RFC 5256 §3 THREAD examples'],
+    ['search/units.test.ts', 'THREAD ORDEREDSUBJECT: groups by base subject'],
+  ],
+  'THREAD=REFERENCES': [
+    ['transcripts/rfc-search.test.ts', 'RFC 5256 §3 THREAD examples'],
+    ['e2e/search-keys.test.ts', 'THREAD ORDEREDSUBJECT and REFERENCES (RFC 5256 §3)'],
+    ['search/units.test.ts', 'THREAD REFERENCES: a truncated References chain, a reference loop'],
+  ],
+  'STATUS=SIZE': [
+    ['transcripts/rfc-quota.test.ts', 'RFC 8438 §3 STATUS SIZE'],
+    ['e2e/mailbox-commands.test.ts', 'STATUS DELETED, SIZE, MAILBOXID, RECENT'],
+  ],
+  BINARY: [
+    ['e2e/fetch-structure.test.ts', 'RFC 3516 BINARY: decoded base64 with NUL as literal8'],
+    ['e2e/fetch-structure.test.ts', 'RFC 3516 §4.3: an unknown Content-Transfer-Encoding fails with NO [UNKNOWN-CTE]'],
+    ['e2e/fetch-structure.test.ts', 'BINARY without .PEEK sets'],
+    ['e2e/fetch-structure.test.ts', 'RFC 3516 §4.4: a message with NUL octets APPENDed as literal8'],
+    ['mime/bodystructure.test.ts', 'decodeTransfer: base64, quoted-printable'],
+  ],
+  PREVIEW: [
+    ['e2e/fetch-structure.test.ts', 'RFC 8970 PREVIEW: at most 256 characters'],
+    ['transcripts/rfc-fetch.test.ts', 'RFC 8970 §3.2 and §4.1 examples'],
+  ],
+  // After login; the value is the embedded store's maxSizeUpload (below the gateway's 64 MiB literal limit).
+  'APPENDLIMIT=50000000': [
+    ['transcripts/rfc-quota.test.ts', 'RFC 7889 §2/§3.2 APPENDLIMIT'],
+    ['e2e/bad-args.test.ts', 'APPEND over APPENDLIMIT'],
+  ],
+  QUOTA: [
+    ['transcripts/rfc-quota.test.ts', 'RFC 9208 §4.1.2 GETQUOTAROOT INBOX'],
+    ['transcripts/rfc-quota.test.ts', 'RFC 9208 §4.1.1 GETQUOTA'],
+    ['transcripts/rfc-quota.test.ts', 'RFC 9208 §4.1.3 SETQUOTA'],
+    ['transcripts/rfc-quota.test.ts', 'RFC 9208 §4.3.1 example 1: APPEND over quota'],
+  ],
+  'QUOTA=RES-STORAGE': [
+    ['transcripts/rfc-quota.test.ts', 'RFC 9208 §4.1.2 GETQUOTAROOT INBOX'],
+    ['transcripts/rfc-quota.test.ts', 'RFC 9208 §4.1.4 STATUS DELETED and DELETED-STORAGE'],
+  ],
+  'QUOTA=RES-MESSAGE': [
+    ['transcripts/rfc-quota.test.ts', 'RFC 9208 §4.1.2 GETQUOTAROOT INBOX'],
+    ['transcripts/rfc-quota.test.ts', 'RFC 9208 §4.1.4 STATUS DELETED and DELETED-STORAGE'],
+  ],
+  JMAPACCESS: [['transcripts/rfc-quota.test.ts', 'RFC 9698 GETJMAPACCESS']],
 };
 
 let bed: TestBed;

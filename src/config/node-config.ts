@@ -20,6 +20,8 @@ export interface NodeConfig {
   tlsKey: string;
   /** Tenant id (prefix of UID store keys). */
   tenant: string;
+  /** Tenants document (schema/tenants.schema.json); when set it replaces --jmap-url / --tenant. */
+  tenants: string;
   /** Allow credentials on cleartext connections from non-loopback peers (never in production). */
   allowCleartextAuth: boolean;
   /** Loopback peers count as secure, as in Dovecot; turn off behind a TLS terminator or proxy. */
@@ -49,6 +51,7 @@ export const OPTIONS: Option[] = [
   { flag: 'tls-cert', env: 'TLS_CERT', type: 'string', key: 'tlsCert', def: '', help: 'PEM certificate (default: self-signed in data dir)' },
   { flag: 'tls-key', env: 'TLS_KEY', type: 'string', key: 'tlsKey', def: '', help: 'PEM private key' },
   { flag: 'tenant', env: 'GATEWAY_TENANT', type: 'string', key: 'tenant', def: 'default', help: 'tenant id' },
+  { flag: 'tenants', env: 'GATEWAY_TENANTS', type: 'string', key: 'tenants', def: '', help: 'tenants JSON file (schema/tenants.schema.json)' },
   { flag: 'allow-cleartext-auth', env: 'ALLOW_CLEARTEXT_AUTH', type: 'boolean', key: 'allowCleartextAuth', def: false, help: 'accept passwords without TLS from any peer' },
   { flag: 'loopback-is-secure', env: 'LOOPBACK_IS_SECURE', type: 'boolean', key: 'loopbackIsSecure', def: true, help: 'loopback peers may log in without TLS' },
   { flag: 'auth-failure-delay-ms', env: 'AUTH_FAILURE_DELAY_MS', type: 'number', key: 'authFailureDelayMs', def: 2000, help: 'delay before a failed login answer' },

@@ -7,10 +7,22 @@ import type { Completion, Session } from './session.ts';
 import { ANY, AUTHENTICATED, NOT_AUTHENTICATED, SELECTED, type SessionState } from './state.ts';
 import { capabilityCommand, enableCommand, idCommand, logoutCommand, noopCommand } from './commands/any-state.ts';
 import { authenticateCommand, loginCommand, starttlsCommand } from './commands/auth.ts';
-import { listCommand } from './commands/list.ts';
+import { listCommand, lsubCommand } from './commands/list.ts';
+import { createCommand, deleteCommand, renameCommand, subscribeCommand } from './commands/mailbox-admin.ts';
+import { namespaceCommand } from './commands/namespace.ts';
+import { statusCommand } from './commands/status.ts';
 import { checkCommand, closeCommand, selectCommand, unselectCommand } from './commands/select.ts';
 import { fetchCommand } from './commands/fetch.ts';
+import { storeCommand } from './commands/store.ts';
+import { expungeCommand } from './commands/expunge-cmd.ts';
+import { copyMoveCommand } from './commands/copy-move.ts';
+import { appendCommand } from './commands/append.ts';
 import { idleCommand } from './commands/idle.ts';
+import { searchCommand } from './commands/search.ts';
+import { sortCommand } from './commands/sort.ts';
+import { threadCommand } from './commands/thread.ts';
+import { getQuotaCommand, getQuotaRootCommand, setQuotaCommand } from './commands/quota.ts';
+import { getJmapAccessCommand } from './commands/jmapaccess.ts';
 
 /** What a handler returns: the tagged OK's text/code, nothing (default text), or 'deferred' (it answers later). */
 export type HandlerResult = Completion | void | 'deferred';
@@ -35,32 +47,32 @@ export const DISPATCH: { readonly [T in CommandType]: DispatchEntry<T> } = {
   ENABLE: { states: AUTHENTICATED, handler: enableCommand },
   SELECT: { states: AUTHENTICATED, handler: selectCommand },
   EXAMINE: { states: AUTHENTICATED, handler: selectCommand },
-  CREATE: { states: AUTHENTICATED, handler: null },
-  DELETE: { states: AUTHENTICATED, handler: null },
-  RENAME: { states: AUTHENTICATED, handler: null },
-  SUBSCRIBE: { states: AUTHENTICATED, handler: null },
-  UNSUBSCRIBE: { states: AUTHENTICATED, handler: null },
+  CREATE: { states: AUTHENTICATED, handler: createCommand },
+  DELETE: { states: AUTHENTICATED, handler: deleteCommand },
+  RENAME: { states: AUTHENTICATED, handler: renameCommand },
+  SUBSCRIBE: { states: AUTHENTICATED, handler: subscribeCommand },
+  UNSUBSCRIBE: { states: AUTHENTICATED, handler: subscribeCommand },
   LIST: { states: AUTHENTICATED, handler: listCommand },
-  LSUB: { states: AUTHENTICATED, handler: null },
-  NAMESPACE: { states: AUTHENTICATED, handler: null },
-  STATUS: { states: AUTHENTICATED, handler: null },
-  APPEND: { states: AUTHENTICATED, handler: null },
+  LSUB: { states: AUTHENTICATED, handler: lsubCommand },
+  NAMESPACE: { states: AUTHENTICATED, handler: namespaceCommand },
+  STATUS: { states: AUTHENTICATED, handler: statusCommand },
+  APPEND: { states: AUTHENTICATED, handler: appendCommand },
   IDLE: { states: AUTHENTICATED, handler: idleCommand },
-  GETQUOTA: { states: AUTHENTICATED, handler: null },
-  GETQUOTAROOT: { states: AUTHENTICATED, handler: null },
-  SETQUOTA: { states: AUTHENTICATED, handler: null },
-  GETJMAPACCESS: { states: AUTHENTICATED, handler: null },
+  GETQUOTA: { states: AUTHENTICATED, handler: getQuotaCommand }, // RFC 9208 §4.1.1
+  GETQUOTAROOT: { states: AUTHENTICATED, handler: getQuotaRootCommand }, // RFC 9208 §4.1.2
+  SETQUOTA: { states: AUTHENTICATED, handler: setQuotaCommand }, // RFC 9208 §4.1.3
+  GETJMAPACCESS: { states: AUTHENTICATED, handler: getJmapAccessCommand }, // RFC 9698
   COMPRESS: { states: AUTHENTICATED, handler: null },
   // RFC 9051 §6.4: selected
   CHECK: { states: SELECTED, handler: checkCommand },
   CLOSE: { states: SELECTED, handler: closeCommand },
   UNSELECT: { states: SELECTED, handler: unselectCommand },
-  EXPUNGE: { states: SELECTED, handler: null },
-  SEARCH: { states: SELECTED, handler: null },
-  SORT: { states: SELECTED, handler: null },
-  THREAD: { states: SELECTED, handler: null },
+  EXPUNGE: { states: SELECTED, handler: expungeCommand },
+  SEARCH: { states: SELECTED, handler: searchCommand },
+  SORT: { states: SELECTED, handler: sortCommand },
+  THREAD: { states: SELECTED, handler: threadCommand },
   FETCH: { states: SELECTED, handler: fetchCommand },
-  STORE: { states: SELECTED, handler: null },
-  COPY: { states: SELECTED, handler: null },
-  MOVE: { states: SELECTED, handler: null },
+  STORE: { states: SELECTED, handler: storeCommand },
+  COPY: { states: SELECTED, handler: copyMoveCommand },
+  MOVE: { states: SELECTED, handler: copyMoveCommand },
 };
