@@ -1,0 +1,46 @@
+/**
+ * Runs the scenarios: warm-up rounds (not kept), then measured rounds, interleaving the targets (gateway, Dovecot,
+ * then Dovecot, gateway, ...) so drift hits both alike. Keeps every sample, the medians, and the gateway's JMAP
+ * costs and memory.
+ */
+import type { JmapStep, Scenario } from './scenario.ts';
+import type { Memory, Target, TargetName } from './targets.ts';
+
+export interface Samples { samples: number[]; median: number }
+export interface Measured {
+  scenario: Scenario;
+  results: Partial<Record<TargetName, Samples>>;
+  /** JMAP cost per IMAP command, from the last measured gateway run (it does not vary between runs). */
+  jmap: JmapStep[];
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function runScenarios(
+  targets: Target[], scenarios: Scenario[], o: { rounds: number; warmup: number; messages: number; log(msg: string): void },
+): Promise<{ measured: Measured[]; gatewayMemory: Memory | null }> {
+  const measured: Measured[] = scenarios.map((scenario) => ({ scenario, results: {}, jmap: [] }));
+  let gatewayMemory: Memory | null = null;
+  for (let round = 0; round < o.warmup + o.rounds; round++) {
+    const keep = round >= o.warmup;
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      for (const m of measured) {
+        if (m.scenario.cold) await target.makeCold();
+        const r = await m.scenario.run({ target, messages: o.messages });
+        if (!(r.value > 0) || !Number.isFinite(r.value)) throw new Error(`${m.scenario.id} on ${target.name}: value ${r.value}`);
+        if (!keep) continue;
+        (m.results[target.name] ??= { samples: [], median: 0 }).samples.push(r.value);
+        if (r.jmap.length) m.jmap = r.jmap;
+      }
+      if (target.memory) gatewayMemory = target.memory() ?? gatewayMemory;
+      o.log(`${keep ? 'round' : 'warm-up'} ${keep ? round - o.warmup + 1 : round + 1}: ${target.name} done`);
+    }
+  }
+  for (const m of measured) for (const s of Object.values(m.results)) s.median = median(s.samples);
+  return { measured, gatewayMemory };
+}

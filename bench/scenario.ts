@@ -1,0 +1,79 @@
+/**
+ * One benchmark scenario = one small module exporting a `Scenario`; bench/scenarios/index.ts lists them. The runner
+ * (bench/runner.ts) prepares the target (cold or warm), calls `run` and keeps the medians.
+ */
+import { ImapClient, type CommandResult } from './imap-client.ts';
+import { BENCH_PASSWORD, BENCH_USER, type Target } from './targets.ts';
+
+/** JMAP traffic caused by one IMAP command (DESIGN.md rule 8), counted at the embedded store. */
+export interface JmapStep { command: string; requests: number; bytesSent: number; bytesReceived: number }
+
+export interface ScenarioContext {
+  target: Target;
+  /** Messages in INBOX. */
+  messages: number;
+}
+
+export interface ScenarioResult {
+  value: number;
+  /** Gateway only: JMAP requests and octets per IMAP command of the scenario. */
+  jmap: JmapStep[];
+}
+
+export interface Scenario {
+  id: string;
+  title: string;
+  unit: 'ms' | 'MB/s';
+  better: 'lower' | 'higher';
+  /** Run against a target that has never seen the mailbox (`Target.makeCold` first). */
+  cold: boolean;
+  /** The goal from issue 8, as text. */
+  goal: string;
+  run(ctx: ScenarioContext): Promise<ScenarioResult>;
+}
+
+/** Thunderbird's folder-listing FETCH (issue 8 scenario 1). */
+export const THUNDERBIRD_LISTING = 'UID FETCH 1:* (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date ' +
+  'Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])';
+
+/** A session that records the JMAP cost of each command it runs (when the target counts JMAP traffic). */
+export class MeasuredSession {
+  readonly jmap: JmapStep[] = [];
+  private constructor(readonly client: ImapClient, private readonly target: Target) {}
+
+  static async open(target: Target): Promise<MeasuredSession> {
+    return new MeasuredSession(await ImapClient.connect(target.port), target);
+  }
+
+  /** Runs one command (OK required), labelled `label` in the JMAP table. */
+  async run(label: string, command: string, opts: { keepLines?: boolean } = {}): Promise<CommandResult> {
+    const before = await this.target.jmap?.();
+    const r = await this.client.ok(command, opts);
+    const after = await this.target.jmap?.();
+    if (before && after) {
+      this.jmap.push({ command: label, requests: after.requests - before.requests,
+        bytesSent: after.bytesSent - before.bytesSent, bytesReceived: after.bytesReceived - before.bytesReceived });
+    }
+    return r;
+  }
+
+  login(): Promise<CommandResult> {
+    return this.run('LOGIN', `LOGIN "${BENCH_USER}" "${BENCH_PASSWORD}"`);
+  }
+
+  /** SELECT INBOX, checking that EXISTS is the corpus size. */
+  async select(messages: number): Promise<CommandResult> {
+    const r = await this.run('SELECT INBOX', 'SELECT INBOX', { keepLines: true });
+    const exists = r.lines.map((l) => /^\* (\d+) EXISTS/i.exec(l)?.[1]).find((n) => n !== undefined);
+    if (Number(exists) !== messages) throw new Error(`SELECT INBOX: EXISTS ${exists}, expected ${messages}`);
+    return r;
+  }
+
+  close(): Promise<void> {
+    return this.client.logout();
+  }
+}
+
+export function expectFetches(r: CommandResult, n: number, what: string): void {
+  if (r.fetches !== n) throw new Error(`${what}: ${r.fetches} FETCH responses, expected ${n}`);
+}
