@@ -57,9 +57,7 @@ if ! command -v dovecot >/dev/null || [[ -z $(dovecot_imap) ]]; then
     if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then systemctl disable --now dovecot >/dev/null 2>&1 || true; fi
     if [[ -z $(dovecot_imap) ]]; then
       if installed cyrus-imapd; then
-        rm -rf "$PEERS_CACHE/dovecot-imapd" && mkdir -p "$PEERS_CACHE/dovecot-imapd"
-        (cd "$PEERS_CACHE" && rm -f dovecot-imapd_*.deb && apt-get download dovecot-imapd >/dev/null \
-          && dpkg-deb -x dovecot-imapd_*.deb "$PEERS_CACHE/dovecot-imapd" && rm -f dovecot-imapd_*.deb)
+        PEERS_CACHE="$PEERS_CACHE" bash "$(dirname "$0")/unpack-dovecot-imapd.sh" || missing "could not unpack dovecot-imapd"
       else
         apt_install dovecot-imapd
       fi
