@@ -59,6 +59,10 @@ export class ImapClient {
     const line = await new Promise<string>((resolve, reject) => {
       client.greeting = resolve;
       socket.once('error', reject);
+      // A server that accepts and then dies (e.g. a crashing imap-login) must not leave us waiting forever.
+      socket.once('close', () => reject(new Error('connection closed before the greeting')));
+      const timer = setTimeout(() => reject(new Error('no greeting within 10 s')), 10_000);
+      socket.once('data', () => clearTimeout(timer));
     });
     if (!line.startsWith('* OK') && !line.startsWith('* PREAUTH')) throw new Error(`bad greeting: ${line}`);
     return client;

@@ -17,7 +17,7 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 test('npm run bench -- --smoke writes a result for every scenario', { timeout: 120_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 110_000, killSignal: 'SIGKILL' });
     assert.equal(r.status, 0, `bench --smoke failed:\n${r.stderr}`);
     const report = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchReport;
     assert.equal(report.smoke, true);
