@@ -107,6 +107,12 @@ export interface MailBackend {
    */
   getPreviews(ids: string[]): Promise<Map<string, string>>;
 
+  /**
+   * Metadata of `ids` plus the `headers` lists (as in `getHeaderLists`) of `headerIds` (a subset of `ids`), in as
+   * few requests as the session limits allow: one for up to maxObjectsInGet x maxCallsInRequest emails.
+   */
+  getEmailsWithHeaders(ids: string[], headerIds: string[]): Promise<{ metas: EmailMeta[]; headers: Map<string, Array<{ name: string; value: string }>> }>;
+
   /** Download a blob (RFC 8620 §6.2): the raw RFC 5322 message for an Email's blobId. */
   downloadBlob(blobId: string): Promise<Uint8Array>;
 

@@ -8,6 +8,7 @@ import type { UidStore } from '../uidmap/store.ts';
 import type { BearerCredentials, OAuthError, PasswordCredentials, SaslMechanism } from '../auth/sasl.ts';
 import type { AuthThrottle } from '../auth/throttle.ts';
 import type { ChangeHub } from './watch.ts';
+import type { MessageCache } from '../cache/message-cache.ts';
 
 /** Facts about the client connection (RFC 9051 §6.2: what decides LOGINDISABLED and STARTTLS). */
 export interface ConnectionFacts {
@@ -78,6 +79,8 @@ export interface GatewayConfig {
   /** RFC 9051 §5.4 autologout: at least 30 minutes once authenticated; shorter before. */
   idleTimeoutMs: number;
   preAuthTimeoutMs: number;
+  /** Immutable per-message data (header blocks, sizes, dates) kept across sessions (DESIGN.md rule 9). */
+  messageCache?: MessageCache;
   /** Push/poll watchers shared by the sessions of each account (IDLE). */
   changeHub: ChangeHub;
   /** Server name and version for the greeting and ID (RFC 2971). */

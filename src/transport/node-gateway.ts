@@ -7,6 +7,9 @@ import type { Limits } from '../protocol/limits.ts';
 import { DEFAULT_LIMITS } from '../protocol/limits.ts';
 import { DEFAULT_TIMEOUTS, silentLogger, type Authenticator, type GatewayConfig, type Logger } from '../session/context.ts';
 import type { UidStore } from '../uidmap/store.ts';
+import type { MessageCache } from '../cache/message-cache.ts';
+import { SqliteMessageCache } from '../cache/sqlite.ts';
+import { join } from 'node:path';
 import type { AuthThrottle } from '../auth/throttle.ts';
 import { ChangeHub, DEFAULT_WATCH, type WatchOptions } from '../session/watch.ts';
 import { startNodeListener, type NodeListener } from './node.ts';
@@ -32,6 +35,8 @@ export interface NodeGatewayOptions {
   allowCleartextAuth?: boolean;
   idleTimeoutMs?: number;
   preAuthTimeoutMs?: number;
+  /** The immutable-data cache; default: SQLite in the data directory (`cache.sqlite`). */
+  messageCache?: MessageCache;
   /** IDLE change watching: poll interval without push, coalescing window. */
   watch?: Partial<WatchOptions>;
 }
@@ -63,6 +68,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
     allowCleartextAuth: o.allowCleartextAuth ?? false,
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_TIMEOUTS.idleTimeoutMs,
     preAuthTimeoutMs: o.preAuthTimeoutMs ?? DEFAULT_TIMEOUTS.preAuthTimeoutMs,
+    messageCache: o.messageCache ?? SqliteMessageCache.open(join(o.dataDir, 'cache.sqlite')),
     changeHub: new ChangeHub({ ...DEFAULT_WATCH, ...o.watch }, o.logger),
     serverName: SERVER_NAME,
     serverVersion: SERVER_VERSION,
@@ -84,6 +90,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
     config,
     async close(graceMs = 5000) {
       await Promise.all(listeners.map((l) => l.close(graceMs)));
+      if (!o.messageCache) await config.messageCache?.close();
     },
   };
   if (o.imapPort >= 0) {

@@ -143,6 +143,30 @@ export class JmapBackend implements MailBackend {
     return out;
   }
 
+  async getEmailsWithHeaders(ids: string[], headerIds: string[]): Promise<{ metas: EmailMeta[]; headers: Map<string, Array<{ name: string; value: string }>> }> {
+    const headers = new Map<string, Array<{ name: string; value: string }>>();
+    if (ids.length === 0) return { metas: [], headers };
+    const withHeaders = new Set(headerIds);
+    const { limits } = await this.client.session();
+    const calls: MethodCall[] = [];
+    const add = (group: string[], properties: string[]): void => {
+      for (const c of chunk(group, limits.maxObjectsInGet)) calls.push(['Email/get', { accountId: this.accountId, ids: c, properties }, `g${calls.length}`]);
+    };
+    add(ids.filter((id) => withHeaders.has(id)), [...EMAIL_PROPERTIES, 'headers']);
+    add(ids.filter((id) => !withHeaders.has(id)), EMAIL_PROPERTIES);
+    const responses = await this.client.call(calls);
+    const metas: EmailMeta[] = [];
+    for (const [, , callId] of calls) {
+      for (const email of (responseOf(responses, callId, 'Email/get').list as Record<string, unknown>[] | undefined) ?? []) {
+        metas.push(toEmailMeta(email));
+        if (Array.isArray(email.headers)) {
+          headers.set(String(email.id), (email.headers as Array<Record<string, unknown>>).map((h) => ({ name: String(h.name ?? ''), value: String(h.value ?? '') })));
+        }
+      }
+    }
+    return { metas, headers };
+  }
+
   async getPreviews(ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
     const { list } = await this.client.get<Record<string, unknown>>('Email', ids, ['id', 'preview']);

@@ -1,14 +1,15 @@
 /**
  * FETCH / UID FETCH (RFC 9051 §6.4.5, §6.4.9) over JMAP.
  *
- * Round-trip budget (DESIGN.md rule 8), per batch of messages:
- * - one `Email/get` of metadata for FLAGS / INTERNALDATE / RFC822.SIZE / THREADID and for the blobIds that key
- *   the blob-derived cache (../blob-cache.ts); EMAILID needs none (the id is in the UID map);
- * - one `Email/get` of `headers` for BODY.PEEK[HEADER.FIELDS (...)] (the folder listing) and for ENVELOPEs not
- *   in the cache; one `Email/get` of `preview` for PREVIEW (RFC 8970) not in the cache;
+ * Round-trip budget (DESIGN.md rule 8), per batch of up to 1,000 messages (50 when raw messages are needed):
+ * - one JMAP request of `Email/get` calls: metadata (FLAGS, INTERNALDATE, RFC822.SIZE, THREADID, blobId) for all,
+ *   plus `headers` for the messages whose header block is not in the immutable-data cache (DESIGN.md rule 9,
+ *   ../../cache/): BODY.PEEK[HEADER.FIELDS (...)] (any client's folder listing) and ENVELOPE are then answered
+ *   from the header block; EMAILID needs nothing (the id is in the UID map);
+ * - one `Email/get` of `preview` for PREVIEW (RFC 8970) not in the blob-derived cache (../blob-cache.ts);
  * - a blob download per message only when body content, BINARY or a BODYSTRUCTURE not in the cache is asked for,
- *   or a header value is not 7-bit (JMAP may have replaced invalid octets, RFC 8621 §4.1.2.1, so such headers
- *   come from the raw message). Each blob is downloaded at most once per command and parsed at most once.
+ *   or when a header value is not printable 7-bit (JMAP may have replaced invalid octets, RFC 8621 §4.1.2.1, so
+ *   such header blocks come from the raw message). Each blob is downloaded at most once per command.
  *
  * Line ends: bytes taken from the stored message go out exactly as stored (BODY[] is the message byte for byte,
  * bare LF included, and its length is RFC822.SIZE); lines the gateway writes itself end in CRLF. BINARY of a
@@ -19,17 +20,22 @@ import { bodyStructure } from '../../backend/mime/bodystructure.ts';
 import { decodeTransfer, toCrlf } from '../../backend/mime/decode.ts';
 import { envelopeOf } from '../../backend/mime/envelope.ts';
 import { parseHeaderBlock } from '../../backend/mime/header.ts';
-import { applyPartial, extractSection, resolvePart } from '../../backend/mime/sections.ts';
+import { applyPartial, extractSection, headerFieldsFromRaw, resolvePart } from '../../backend/mime/sections.ts';
 import { parseStructure, type MimePart } from '../../backend/mime/structure.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import type { CommandOf, FetchItem, FetchResponseItem, Section } from '../../protocol/types.ts';
 import { blobCache, type BlobDerived } from '../blob-cache.ts';
+import { MemoryMessageCache, type CachedMessage } from '../../cache/message-cache.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView, MessageRef } from '../view.ts';
 
-/** Messages per batch: bounds memory and keeps each JMAP request under typical `maxObjectsInGet` multiples. */
-const BATCH = 250;
+/**
+ * Messages per batch. Metadata and header blocks are small: a big batch makes one JMAP request (the client splits
+ * it into maxObjectsInGet-sized calls within maxCallsInRequest). Raw messages are not: a small batch bounds memory.
+ */
+const BATCH_METADATA = 1000;
+const BATCH_WITH_BLOBS = 50;
 /** Blob downloads in flight at once per command. */
 const BLOB_CONCURRENCY = 4;
 /** RFC 8970 §3.3: a preview MUST NOT exceed 256 characters. */
@@ -47,7 +53,8 @@ export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<H
   const items = c.uid && !c.items.some((i) => i.type === 'UID') ? [{ type: 'UID' } as FetchItem, ...c.items] : c.items;
   const need = needsOf(items, view.readOnly);
   const refs = view.resolve(c.sequence, c.uid);
-  for (let i = 0; i < refs.length; i += BATCH) await fetchBatch(s, view, refs.slice(i, i + BATCH), items, need);
+  const batch = need.blob || need.structure ? BATCH_WITH_BLOBS : BATCH_METADATA;
+  for (let i = 0; i < refs.length; i += batch) await fetchBatch(s, view, refs.slice(i, i + batch), items, need);
 }
 
 function needsOf(items: FetchItem[], readOnly: boolean): Need {
@@ -108,53 +115,66 @@ interface Msg {
   meta: EmailMeta | undefined;
   raw: Uint8Array | undefined;
   root: MimePart | undefined;
-  headers: HeaderList | undefined;
+  /** The message's header block (from the immutable-data cache, JMAP `headers`, or the raw message). */
+  header: Uint8Array | undefined;
   derived: BlobDerived;
   /** Decoded BINARY data per part path (`1.2`), computed before anything is sent (UNKNOWN-CTE fails first). */
   binary: Map<string, Uint8Array>;
 }
 
+/** Used when the gateway was configured without a message cache (e.g. a bare workerd isolate). */
+const fallbackMessageCache = new MemoryMessageCache();
+
 async function fetchBatch(s: Session, view: MailboxView, refs: MessageRef[], items: FetchItem[], need: Need): Promise<void> {
   const backend = s.account!.backend;
   const accountKey = s.account!.accountKey;
+  const cache = s.config.messageCache ?? fallbackMessageCache;
   const ids = refs.map((r) => r.emailId);
-  const [metas, headerLists] = await Promise.all([
-    need.meta ? backend.getEmails(ids) : Promise.resolve([]),
-    need.headers ? backend.getHeaderLists(ids) : Promise.resolve(new Map<string, HeaderList>()),
-  ]);
+  // Header blocks are immutable (RFC 8621 §4.1): from the cache, else from JMAP `headers` in the same request as
+  // the metadata, else from the raw message.
+  const wantBlock = need.headers || (need.envelope && !need.blob);
+  const cached = wantBlock ? await cache.get(accountKey, ids) : new Map<string, CachedMessage>();
+  const headerIds = wantBlock ? ids.filter((id) => !cached.has(id)) : [];
+  const { metas, headers: headerLists } = need.meta
+    ? await backend.getEmailsWithHeaders(ids, headerIds)
+    : { metas: [] as EmailMeta[], headers: new Map<string, HeaderList>() };
   const metaById = new Map(metas.map((m) => [m.id, m] as const));
-  const cached = (id: string): BlobDerived => {
-    const m = metaById.get(id);
-    return (m && blobCache.get(accountKey, m.blobId)) || {};
-  };
   const present = refs.filter((r) => metaById.has(r.emailId) || !need.meta);
-  const derived = new Map(present.map((r) => [r.emailId, cached(r.emailId)] as const));
+  const derived = new Map(present.map((r) => {
+    const m = metaById.get(r.emailId);
+    return [r.emailId, (m && blobCache.get(accountKey, m.blobId)) || {}] as const;
+  }));
+  const blocks = new Map<string, Uint8Array>([...cached].map(([id, c]) => [id, c.header] as const));
+  const fresh: CachedMessage[] = [];
+  for (const [id, list] of headerLists) {
+    const block = blockFromList(list);
+    const meta = metaById.get(id);
+    if (!block || !meta) continue;
+    blocks.set(id, block);
+    fresh.push(cachedOf(meta, block));
+  }
 
-  // Second round (only for what the cache lacks): header lists for ENVELOPE, previews.
-  const envMiss = need.envelope && !need.blob ? present.filter((r) => !derived.get(r.emailId)!.envelope).map((r) => r.emailId) : [];
-  const headerMiss = need.headers ? [] : envMiss;
   const previewMiss = need.preview ? present.filter((r) => derived.get(r.emailId)!.preview === undefined).map((r) => r.emailId) : [];
-  const [moreHeaders, previews] = await Promise.all([
-    headerMiss.length ? backend.getHeaderLists(headerMiss) : Promise.resolve(new Map<string, HeaderList>()),
-    previewMiss.length ? backend.getPreviews(previewMiss) : Promise.resolve(new Map<string, string>()),
-  ]);
-  for (const [id, list] of moreHeaders) headerLists.set(id, list);
+  const previews = previewMiss.length ? await backend.getPreviews(previewMiss) : new Map<string, string>();
 
   const blobRefs = present.filter((r) => {
     const d = derived.get(r.emailId)!;
-    if (need.blob || (need.structure && !d.bodystructure)) return true;
-    const headersInexact = !isExactAsText(headerLists.get(r.emailId));
-    return (need.headers && headersInexact) || (need.envelope && !d.envelope && headersInexact);
+    return need.blob || (need.structure && !d.bodystructure) || (wantBlock && !blocks.has(r.emailId));
   });
   const blobs = await downloadAll(s, blobRefs, metaById);
 
   const msgs: Msg[] = present.map((ref) => {
     const raw = blobs.get(ref.emailId);
-    return {
-      ref, meta: metaById.get(ref.emailId), raw, root: raw ? parseStructure(raw) : undefined,
-      headers: headerLists.get(ref.emailId), derived: derived.get(ref.emailId)!, binary: new Map(),
-    };
+    const root = raw ? parseStructure(raw) : undefined;
+    if (raw && root && !blocks.has(ref.emailId)) {
+      const block = raw.subarray(0, root.bodyStart);
+      blocks.set(ref.emailId, block);
+      const meta = metaById.get(ref.emailId);
+      if (meta) fresh.push(cachedOf(meta, block.slice()));
+    }
+    return { ref, meta: metaById.get(ref.emailId), raw, root, header: blocks.get(ref.emailId), derived: derived.get(ref.emailId)!, binary: new Map() };
   });
+  if (fresh.length > 0) await cache.put(accountKey, fresh);
   for (const m of msgs) {
     if (derive(m, need, previews.get(m.ref.emailId)) && m.meta) blobCache.put(accountKey, m.meta.blobId, m.derived);
     for (const item of items) if (item.type === 'BINARY' || item.type === 'BINARY.SIZE') binaryOf(m, item.part);
@@ -170,16 +190,17 @@ async function fetchBatch(s: Session, view: MailboxView, refs: MessageRef[], ite
   }
 }
 
+function cachedOf(meta: EmailMeta, header: Uint8Array): CachedMessage {
+  return { emailId: meta.id, blobId: meta.blobId, threadId: meta.threadId, size: meta.size, receivedAt: meta.receivedAt, header };
+}
+
 /** Fills what the command needs and the cache lacks (ENVELOPE, BODYSTRUCTURE / BODY, PREVIEW); true if any. */
 function derive(m: Msg, need: Need, preview: string | undefined): boolean {
   const d = m.derived;
   const before = Object.keys(d).length;
   if (need.envelope && !d.envelope) {
     if (m.raw && m.root) d.envelope = envelopeOf(m.raw, m.root.fields);
-    else if (m.headers) {
-      const block = encoder.encode(m.headers.map((h) => `${h.name}:${h.value}\r\n`).join('') + '\r\n');
-      d.envelope = envelopeOf(block, parseHeaderBlock(block, 0, block.length).fields);
-    }
+    else if (m.header) d.envelope = envelopeOf(m.header, parseHeaderBlock(m.header, 0, m.header.length).fields);
   }
   if (need.structure && (!d.bodystructure || !d.body) && m.raw && m.root) {
     d.bodystructure = bodyStructure(m.raw, m.root, true);
@@ -263,7 +284,7 @@ function respond(view: MailboxView, m: Msg, item: FetchItem): FetchResponseItem[
     case 'RFC822.TEXT':
       return [{ type: 'RFC822.TEXT', data: section({ part: [], kind: 'TEXT' }) }];
     case 'BODY': {
-      const full = raw ? section(item.section) : headerFieldsFromList(m.headers ?? [], item.section);
+      const full = isHeaderFieldsOnly(item.section) ? headerFields(m, item.section) : section(item.section);
       const data = full && item.partial ? applyPartial(full, item.partial.offset, item.partial.length) : full;
       return [{ type: 'BODY', section: item.section, ...(item.partial ? { origin: item.partial.offset } : {}), data }];
     }
@@ -286,22 +307,26 @@ function sectionSpec(section: Section): Parameters<typeof extractSection>[2] {
 const encoder = new TextEncoder();
 
 /**
- * True when header lines rebuilt from JMAP's Raw values equal the stored bytes: every value is printable 7-bit
- * (no octet JMAP may have replaced, RFC 8621 §4.1.2.1) and folded with CRLF (no bare LF message).
+ * A header block rebuilt from JMAP's `headers` (RFC 8621 §4.1.3: names as written, Raw values in message order),
+ * each field `Name:value` CRLF, folds as CRLF, then the empty line. Null when a value is not printable 7-bit: the
+ * server may have replaced invalid octets (RFC 8621 §4.1.2.1), so such a block must come from the raw message.
  */
-function isExactAsText(headers: HeaderList | undefined): boolean {
-  if (!headers) return false;
-  return headers.every((h) => /^[\t\x20-\x7e]*$/.test(h.name) && /^(?:[\t\x20-\x7e]|\r\n)*$/.test(h.value));
+function blockFromList(headers: HeaderList): Uint8Array | null {
+  let text = '';
+  for (const h of headers) {
+    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(h.name) || !/^(?:[\t\x20-\x7e]|\r?\n)*$/.test(h.value)) return null;
+    text += `${h.name}:${h.value.replace(/\r?\n/g, '\r\n')}\r\n`;
+  }
+  return encoder.encode(text + '\r\n');
 }
 
 /**
- * BODY[HEADER.FIELDS (...)] / .NOT from JMAP's `headers` list (RFC 8621 §4.1.3: names as written, Raw values),
- * in message order, each line `Name:value` CRLF, then the empty line (RFC 9051 §6.4.5).
+ * BODY[HEADER.FIELDS (...)] / .NOT of the whole message (RFC 9051 §6.4.5): the matching fields of the header
+ * block in message order, original octets, then the empty line. A subset the gateway assembles, so its line ends
+ * are CRLF even for a message stored with bare LF (as Dovecot answers).
  */
-function headerFieldsFromList(headers: HeaderList, section: Section): Uint8Array {
-  const wanted = new Set((section.fields ?? []).map((f) => f.toLowerCase()));
-  const not = section.kind === 'HEADER.FIELDS.NOT';
-  let text = '';
-  for (const h of headers) if (wanted.has(h.name.toLowerCase()) !== not) text += `${h.name}:${h.value}\r\n`;
-  return encoder.encode(text + '\r\n');
+function headerFields(m: Msg, section: Section): Uint8Array | null {
+  const source = m.raw ?? m.header;
+  if (!source) return null;
+  return toCrlf(headerFieldsFromRaw(source, section.fields ?? [], section.kind === 'HEADER.FIELDS.NOT'));
 }
