@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     uidStore,
     logger: log,
     authFailureDelayMs: config.authFailureDelayMs,
+    headerSource: config.headerSource === 'raw' ? 'raw' : 'jmap',
     // Every listener throttles failed logins: growing delays per user and address, then a temporary block.
     throttle: new AuthThrottle({ ...DEFAULT_THROTTLE, baseDelayMs: config.authFailureDelayMs }),
     loopbackIsSecure: config.loopbackIsSecure,

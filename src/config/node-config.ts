@@ -28,6 +28,8 @@ export interface NodeConfig {
   loopbackIsSecure: boolean;
   authFailureDelayMs: number;
   logLevel: string;
+  /** Header blocks from JMAP `headers` or always from the raw message (servers that drop fields, e.g. Cyrus 3.6). */
+  headerSource: string;
   /** Create the demo account in the embedded store on first start. */
   demo: boolean;
 }
@@ -55,6 +57,7 @@ export const OPTIONS: Option[] = [
   { flag: 'allow-cleartext-auth', env: 'ALLOW_CLEARTEXT_AUTH', type: 'boolean', key: 'allowCleartextAuth', def: false, help: 'accept passwords without TLS from any peer' },
   { flag: 'loopback-is-secure', env: 'LOOPBACK_IS_SECURE', type: 'boolean', key: 'loopbackIsSecure', def: true, help: 'loopback peers may log in without TLS' },
   { flag: 'auth-failure-delay-ms', env: 'AUTH_FAILURE_DELAY_MS', type: 'number', key: 'authFailureDelayMs', def: 2000, help: 'delay before a failed login answer' },
+  { flag: 'header-source', env: 'HEADER_SOURCE', type: 'string', key: 'headerSource', def: 'jmap', help: 'jmap or raw: where header blocks come from' },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', key: 'logLevel', def: 'info', help: 'pino level' },
   { flag: 'demo', env: 'GATEWAY_DEMO', type: 'boolean', key: 'demo', def: true, help: 'create the demo account in the embedded store' },
 ];

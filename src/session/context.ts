@@ -79,6 +79,12 @@ export interface GatewayConfig {
   /** RFC 9051 §5.4 autologout: at least 30 minutes once authenticated; shorter before. */
   idleTimeoutMs: number;
   preAuthTimeoutMs: number;
+  /**
+   * Where header blocks come from on a cache miss: `jmap` rebuilds them from JMAP's `headers` (no download when all
+   * values are 7-bit); `raw` always downloads the message. Use `raw` for a server whose `headers` may silently leave
+   * fields out (Cyrus 3.6 omits fields whose value is not valid UTF-8, against RFC 8621 §4.1.3). Default `jmap`.
+   */
+  headerSource?: 'jmap' | 'raw';
   /** Immutable per-message data (header blocks, sizes, dates) kept across sessions (DESIGN.md rule 9). */
   messageCache?: MessageCache;
   /** Push/poll watchers shared by the sessions of each account (IDLE). */

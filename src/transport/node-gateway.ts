@@ -35,6 +35,8 @@ export interface NodeGatewayOptions {
   allowCleartextAuth?: boolean;
   idleTimeoutMs?: number;
   preAuthTimeoutMs?: number;
+  /** Header blocks from JMAP `headers` (default) or always from the raw message: see GatewayConfig.headerSource. */
+  headerSource?: 'jmap' | 'raw';
   /** The immutable-data cache; default: SQLite in the data directory (`cache.sqlite`). */
   messageCache?: MessageCache;
   /** IDLE change watching: poll interval without push, coalescing window. */
@@ -68,6 +70,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
     allowCleartextAuth: o.allowCleartextAuth ?? false,
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_TIMEOUTS.idleTimeoutMs,
     preAuthTimeoutMs: o.preAuthTimeoutMs ?? DEFAULT_TIMEOUTS.preAuthTimeoutMs,
+    headerSource: o.headerSource ?? 'jmap',
     messageCache: o.messageCache ?? SqliteMessageCache.open(join(o.dataDir, 'cache.sqlite')),
     changeHub: new ChangeHub({ ...DEFAULT_WATCH, ...o.watch }, o.logger),
     serverName: SERVER_NAME,

@@ -134,7 +134,7 @@ async function fetchBatch(s: Session, view: MailboxView, refs: MessageRef[], ite
   // the metadata, else from the raw message.
   const wantBlock = need.headers || (need.envelope && !need.blob);
   const cached = wantBlock ? await cache.get(accountKey, ids) : new Map<string, CachedMessage>();
-  const headerIds = wantBlock ? ids.filter((id) => !cached.has(id)) : [];
+  const headerIds = wantBlock && s.config.headerSource !== 'raw' ? ids.filter((id) => !cached.has(id)) : [];
   const { metas, headers: headerLists } = need.meta
     ? await backend.getEmailsWithHeaders(ids, headerIds)
     : { metas: [] as EmailMeta[], headers: new Map<string, HeaderList>() };
