@@ -38,7 +38,7 @@ function body(raw: Uint8Array, part: MimePart, ext: boolean): Value {
   }
   const text = part.contentType.type === 'text';
   let p = ct.params;
-  if (text && !part.contentType.params.has('charset')) p = [['charset', 'us-ascii'], ...p];
+  if (text && !part.contentType.params.has('charset')) p = [...p, ['charset', 'us-ascii']]; // after the others, as Dovecot
   const out: Value[] = [
     ct.type, ct.subtype, params(p), part.id, part.description, encodingAsWritten(raw, part), part.bodyEnd - part.bodyStart,
   ];

@@ -2,8 +2,8 @@
  * IMAP ENVELOPE (RFC 9051 §7.5.2, §9 `envelope`) from a raw RFC 5322 header block.
  *
  * Values are the header octets as stored, not RFC 2047-decoded (encoded words go out as they are); folding is
- * undone (a line end and the white space after it become one space, as Dovecot does) and outer white space is
- * trimmed. Strings holding 8-bit octets are returned as `Uint8Array` so the encoder sends them as literals,
+ * undone (RFC 5322 §2.2.3: line ends removed, white space kept; in Subject, as in Dovecot, each run of white space
+ * becomes one space) and outer white space is trimmed. Strings holding 8-bit octets are returned as `Uint8Array` so the encoder sends them as literals,
  * byte for byte. A missing field is NIL; a present but empty Subject is "". Sender and Reply-To default to From
  * when absent or empty (RFC 9051 §7.5.2). Addresses follow RFC 5322 §3.4 with Dovecot's choices where the RFC
  * leaves room: a group is `(NIL NIL "name" NIL)` ... `(NIL NIL NIL NIL)`; a trailing comment names an addr-spec
@@ -31,7 +31,7 @@ export function envelopeOf(raw: Uint8Array, fields: HeaderField[]): Envelope {
   const from = addresses('from');
   return {
     date: nstr(text('date')),
-    subject: nstr(text('subject')),
+    subject: nstr(forHumans(text('subject'))),
     from,
     sender: addresses('sender') ?? from,
     replyTo: addresses('reply-to') ?? from,
@@ -43,9 +43,17 @@ export function envelopeOf(raw: Uint8Array, fields: HeaderField[]): Envelope {
   };
 }
 
-/** Folding (line end + white space) becomes one space; a final line end goes; outer white space is trimmed. */
+/**
+ * Unfolding (RFC 5322 §2.2.3): a line end followed by white space is removed and the white space kept (Dovecot
+ * 2.3 does the same for Date, In-Reply-To and Message-ID); stray line ends go; outer white space is trimmed.
+ */
 function unfoldOneLine(v: string): string {
-  return v.replace(/\r?\n[ \t]+/g, ' ').replace(/[\r\n]+/g, '').replace(/^[ \t]+|[ \t]+$/g, '');
+  return v.replace(/[\r\n]+/g, '').replace(/^[ \t]+|[ \t]+$/g, '');
+}
+
+/** Subject as Dovecot 2.3 sends it (`imap_append_string_for_humans`): each run of white space becomes one space. */
+function forHumans(v: string | null): string | null {
+  return v === null ? null : v.replace(/[ \t]+/g, ' ');
 }
 
 /** A latin1-decoded string (one char per octet) back to an NString: text when 7-bit, else the octets. */
