@@ -12,8 +12,9 @@
  *   such header blocks come from the raw message). Each blob is downloaded at most once per command.
  *
  * Line ends: bytes taken from the stored message go out exactly as stored (BODY[] is the message byte for byte,
- * bare LF included, and its length is RFC822.SIZE); lines the gateway writes itself end in CRLF. BINARY of a
- * text part goes out with CRLF (RFC 9051 §6.4.5 BINARY).
+ * bare LF included, and its length is RFC822.SIZE); lines the gateway writes itself end in CRLF. BINARY is the
+ * decoded content as decoded, line ends untouched (RFC 9051 §6.4.5, RFC 3516 §4.2: only the transfer encoding is
+ * removed; Dovecot answers the same).
  */
 import type { EmailMeta } from '../../backend/backend.ts';
 import { bodyStructure } from '../../backend/mime/bodystructure.ts';
@@ -212,7 +213,7 @@ function derive(m: Msg, need: Need, preview: string | undefined): boolean {
 
 /**
  * BINARY[part] content (RFC 3516 §4.2, RFC 9051 §6.4.5): a leaf part's body with its Content-Transfer-Encoding
- * removed (text parts with CRLF line ends); BINARY[] and non-leaf parts as stored; a part that does not exist
+ * removed; BINARY[] and non-leaf parts as stored; a part that does not exist
  * is empty (as Dovecot answers). An unknown encoding fails the command with NO [UNKNOWN-CTE].
  */
 function binaryOf(m: Msg, path: number[]): Uint8Array {
@@ -227,7 +228,7 @@ function binaryOf(m: Msg, path: number[]): Uint8Array {
     else if (part) {
       const decoded = decodeTransfer(m.raw.subarray(part.bodyStart, part.bodyEnd), part.encoding);
       if (!decoded) throw ImapError.no(`Unknown Content-Transfer-Encoding in part ${key}`, 'UNKNOWN-CTE');
-      data = part.contentType.type === 'text' ? toCrlf(decoded) : decoded;
+      data = decoded;
     }
   }
   m.binary.set(key, data);
