@@ -5,7 +5,7 @@
 -- checks it. When you add a migration, update this file and the version below.
 
 CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version (version) VALUES (1);
+INSERT INTO schema_version (version) VALUES (2);
 
 -- Store-wide values; one row. max_uidvalidity: the largest UIDVALIDITY ever issued (RFC 9051 §2.3.1.1), so a
 -- new or reset mailbox gets max(clock seconds, max_uidvalidity + 1).
@@ -26,6 +26,13 @@ CREATE TABLE mailbox (
   uid_next     INTEGER NOT NULL,
   sync_state   TEXT,
   UNIQUE (account, mailbox_id)
+);
+
+-- Sync version per mailbox (a missing row is 0): grows with every expunge, sync-state change and committed sync,
+-- so a sync commits only if nothing it decided from changed meanwhile (compare-and-set, src/session/sync.ts).
+CREATE TABLE sync_version (
+  mbox    INTEGER PRIMARY KEY REFERENCES mailbox (mbox),
+  version INTEGER NOT NULL
 );
 
 -- Live map: lookups by (mailbox, uid) (primary key) and by (mailbox, email_id) (unique index: one live UID per id).

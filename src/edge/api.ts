@@ -7,6 +7,9 @@
  *   POST /open                       -> MailboxUidState
  *   POST /assign    {emailIds}       -> {uids: [[emailId, uid], ...]}   (pairs: JSON objects reorder numeric keys)
  *   GET  /entries                    -> {entries: [{uid, emailId}, ...]}
+ *   POST /snapshot                   -> MailboxSnapshot (state and entries of one instant)
+ *   POST /commit-sync {version, expunge, assign, syncState}
+ *                                    -> {committed: {state, uids: [[emailId, uid], ...]} | null}  (null: version moved)
  *   POST /expunge   {uids}           -> 204
  *   PUT  /sync-state {syncState}     -> 204
  *   POST /reset                      -> 204
@@ -78,6 +81,19 @@ export function uidStoreApi<E extends object>(opts: UidStoreApiOptions<E>): Hono
   app.get(`${base}/entries`, async (c) => {
     const [s, a, m] = keys(c);
     return c.json({ entries: await s.list(a, m) });
+  });
+  app.post(`${base}/snapshot`, async (c) => {
+    const [s, a, m] = keys(c);
+    return c.json(await s.snapshot(a, m));
+  });
+  app.post(`${base}/commit-sync`, async (c) => {
+    const { version, expunge, assign, syncState } = await body(c);
+    if (!Number.isInteger(version) || !isUids(expunge) || !isIds(assign) || typeof syncState !== 'string') {
+      throw new BadRequest('version (integer), expunge (nz-numbers), assign (ids) and syncState (string) expected');
+    }
+    const [s, a, m] = keys(c);
+    const done = await s.commitSync(a, m, { version: version as number, expunge, assign, syncState });
+    return c.json({ committed: done && { state: done.state, uids: [...done.assigned] } });
   });
   app.post(`${base}/expunge`, async (c) => {
     const { uids } = await body(c);

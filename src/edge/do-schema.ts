@@ -24,6 +24,8 @@ export const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (mbox, uid)) WITHOUT ROWID;
    -- Gateway-only \\Deleted (rule 6).
    CREATE TABLE deleted_flag (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, PRIMARY KEY (mbox, uid)) WITHOUT ROWID;`,
+  // Sync version per mailbox (missing row = 0): the compare-and-set of UidStore.commitSync (src/uidmap/store.ts).
+  `CREATE TABLE sync_version (mbox INTEGER PRIMARY KEY, version INTEGER NOT NULL);`,
 ];
 
 /** The version a fresh or migrated object ends at. */

@@ -15,7 +15,7 @@
  * sessions (rpc-uid-store.ts) call them through a stub.
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { MailboxUidState, UidEntry } from '../uidmap/store.ts';
+import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry } from '../uidmap/store.ts';
 import { MAX_UID, nextUidValidity } from '../uidmap/uidvalidity.ts';
 import { ImapError } from '../protocol/errors.ts';
 import type { DurableObjectNamespace, DurableObjectState, SqlStorage } from './cf.ts';
@@ -38,6 +38,8 @@ export interface UidStoreRpc {
   openMailbox(mailboxId: string): Promise<MailboxUidState>;
   assign(mailboxId: string, emailIds: string[]): Promise<Map<string, number>>;
   list(mailboxId: string): Promise<UidEntry[]>;
+  snapshot(mailboxId: string): Promise<MailboxSnapshot>;
+  commitSync(mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null>;
   expunge(mailboxId: string, uids: number[]): Promise<void>;
   setSyncState(mailboxId: string, syncState: string): Promise<void>;
   resetMailbox(mailboxId: string): Promise<void>;
@@ -46,7 +48,7 @@ export interface UidStoreRpc {
 }
 
 /** A `mailbox` row. */
-interface Box { mbox: number; uidValidity: number; uidNext: number; syncState: string | null }
+type Box = { mbox: number; uidValidity: number; uidNext: number; syncState: string | null; version: number };
 
 export class UidStoreDO extends DurableObject<UidStoreEnv> {
   private readonly sql: SqlStorage;
@@ -79,9 +81,14 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
   }
 
   private box(mailboxId: string): Box | undefined {
-    return this.sql.exec<{ mbox: number; uidValidity: number; uidNext: number; syncState: string | null }>(
-      'SELECT mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState FROM mailbox WHERE mailbox_id = ?',
+    return this.sql.exec<Box>(
+      'SELECT m.mbox AS mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState, coalesce(v.version, 0) AS version ' +
+      'FROM mailbox m LEFT JOIN sync_version v ON v.mbox = m.mbox WHERE mailbox_id = ?',
       mailboxId).toArray()[0];
+  }
+
+  private bumpVersion(mbox: number): void {
+    this.sql.exec('INSERT INTO sync_version (mbox, version) VALUES (?, 1) ON CONFLICT (mbox) DO UPDATE SET version = version + 1', mbox);
   }
 
   /**
@@ -125,12 +132,35 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
   }
 
   async openMailbox(mailboxId: string): Promise<MailboxUidState> {
-    const { uidValidity, uidNext, syncState } = this.box(mailboxId) ?? await this.write(mailboxId, (b) => b);
-    return { uidValidity, uidNext, syncState };
+    const { uidValidity, uidNext, syncState, version } = this.box(mailboxId) ?? await this.write(mailboxId, (b) => b);
+    return { uidValidity, uidNext, syncState, version };
   }
 
   async assign(mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
+    return this.write(mailboxId, (box) => this.assignIn(box, emailIds));
+  }
+
+  async snapshot(mailboxId: string): Promise<MailboxSnapshot> {
+    // The object runs one event at a time and these reads do not await: state and entries are of one instant.
+    const state = await this.openMailbox(mailboxId);
+    return { ...state, entries: this.list(mailboxId) };
+  }
+
+  async commitSync(mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null> {
     return this.write(mailboxId, (box) => {
+      if (box.version !== c.version) return null;
+      this.expungeIn(box.mbox, c.expunge, Date.now());
+      const assigned = this.assignIn(box, c.assign);
+      this.sql.exec('UPDATE mailbox SET sync_state = ? WHERE mbox = ?', c.syncState, box.mbox);
+      this.bumpVersion(box.mbox);
+      const { uidValidity, uidNext, syncState, version } = this.box(mailboxId)!;
+      return { state: { uidValidity, uidNext, syncState, version }, assigned };
+    });
+  }
+
+  /** `assign` inside a transaction. */
+  private assignIn(box: Box, emailIds: string[]): Map<string, number> {
+    {
       const out = new Map<string, number>();
       let next = box.uidNext;
       for (const id of emailIds) {
@@ -146,7 +176,21 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
       }
       if (next !== box.uidNext) this.sql.exec('UPDATE mailbox SET uid_next = ? WHERE mbox = ?', next, box.mbox);
       return out;
-    });
+    }
+  }
+
+  /** `expunge` inside a transaction; bumps the sync version when a live entry went. */
+  private expungeIn(mbox: number, uids: number[], at: number): void {
+    let removed = false;
+    for (const uid of uids) {
+      const row = this.sql.exec<{ emailId: string }>('SELECT email_id AS emailId FROM uid_map WHERE mbox = ? AND uid = ?', mbox, uid).toArray()[0];
+      if (!row) continue;
+      this.sql.exec('DELETE FROM uid_map WHERE mbox = ? AND uid = ?', mbox, uid);
+      this.sql.exec('DELETE FROM deleted_flag WHERE mbox = ? AND uid = ?', mbox, uid);
+      this.sql.exec('INSERT OR REPLACE INTO expunged (mbox, uid, email_id, expunged_at) VALUES (?, ?, ?, ?)', mbox, uid, row.emailId, at);
+      removed = true;
+    }
+    if (removed) this.bumpVersion(mbox);
   }
 
   list(mailboxId: string): UidEntry[] {
@@ -157,26 +201,22 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
 
   async expunge(mailboxId: string, uids: number[]): Promise<void> {
     const at = Date.now();
-    await this.write(mailboxId, (box) => {
-      for (const uid of uids) {
-        const row = this.sql.exec<{ emailId: string }>('SELECT email_id AS emailId FROM uid_map WHERE mbox = ? AND uid = ?', box.mbox, uid).toArray()[0];
-        if (!row) continue;
-        this.sql.exec('DELETE FROM uid_map WHERE mbox = ? AND uid = ?', box.mbox, uid);
-        this.sql.exec('DELETE FROM deleted_flag WHERE mbox = ? AND uid = ?', box.mbox, uid);
-        this.sql.exec('INSERT OR REPLACE INTO expunged (mbox, uid, email_id, expunged_at) VALUES (?, ?, ?, ?)', box.mbox, uid, row.emailId, at);
-      }
-    });
+    await this.write(mailboxId, (box) => this.expungeIn(box.mbox, uids, at));
   }
 
   async setSyncState(mailboxId: string, syncState: string): Promise<void> {
-    await this.write(mailboxId, (box) => void this.sql.exec('UPDATE mailbox SET sync_state = ? WHERE mbox = ?', syncState, box.mbox));
+    await this.write(mailboxId, (box) => {
+      if (box.syncState === syncState) return;
+      this.sql.exec('UPDATE mailbox SET sync_state = ? WHERE mbox = ?', syncState, box.mbox);
+      this.bumpVersion(box.mbox);
+    });
   }
 
   resetMailbox(mailboxId: string): void {
     this.guard(() => this.ctx.storage.transactionSync(() => {
       const box = this.box(mailboxId);
       if (!box) return;
-      for (const table of ['uid_map', 'expunged', 'deleted_flag', 'mailbox']) this.sql.exec(`DELETE FROM ${table} WHERE mbox = ?`, box.mbox);
+      for (const table of ['uid_map', 'expunged', 'deleted_flag', 'sync_version', 'mailbox']) this.sql.exec(`DELETE FROM ${table} WHERE mbox = ?`, box.mbox);
     }));
   }
 

@@ -6,7 +6,7 @@
  * An unreachable API, a timeout or a 5xx is `NO [UNAVAILABLE]` (RFC 5530); a store error keeps its code.
  */
 import { ImapError, type ResponseCodeName } from '../protocol/errors.ts';
-import type { MailboxUidState, UidEntry, UidStore } from '../uidmap/store.ts';
+import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
 
 export interface HttpUidStoreOptions {
   /** The API's base URL (the Worker's origin, e.g. `https://uid-store.example.workers.dev`). */
@@ -56,6 +56,13 @@ export class HttpUidStore implements UidStore {
   }
   async list(account: string, mailboxId: string): Promise<UidEntry[]> {
     return (await this.req<{ entries: UidEntry[] }>('GET', account, mailboxId, 'entries')).entries;
+  }
+  snapshot(account: string, mailboxId: string): Promise<MailboxSnapshot> {
+    return this.req('POST', account, mailboxId, 'snapshot');
+  }
+  async commitSync(account: string, mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null> {
+    const r = await this.req<{ committed: { state: MailboxUidState; uids: Array<[string, number]> } | null }>('POST', account, mailboxId, 'commit-sync', c);
+    return r.committed && { state: r.committed.state, assigned: new Map(r.committed.uids) };
   }
   async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
     await this.req('POST', account, mailboxId, 'expunge', { uids });

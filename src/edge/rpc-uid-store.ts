@@ -2,7 +2,7 @@
  * RpcUidStore: the UidStore (src/uidmap/store.ts) a Worker's sessions use, calling each account's UidStoreDO over
  * Durable Object RPC: one RPC per store call, no HTTP in between. Store errors come back as `NO [CODE]`.
  */
-import type { MailboxUidState, UidEntry, UidStore } from '../uidmap/store.ts';
+import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
 import type { DurableObjectNamespace } from './cf.ts';
 import { accountObjectName, type UidStoreRpc } from './do-uid-store.ts';
 import { decodeStoreError } from './errors.ts';
@@ -31,6 +31,12 @@ export class RpcUidStore implements UidStore {
   }
   list(account: string, mailboxId: string): Promise<UidEntry[]> {
     return this.call(() => this.stub(account).list(mailboxId));
+  }
+  snapshot(account: string, mailboxId: string): Promise<MailboxSnapshot> {
+    return this.call(() => this.stub(account).snapshot(mailboxId));
+  }
+  commitSync(account: string, mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null> {
+    return this.call(() => this.stub(account).commitSync(mailboxId, c));
   }
   expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
     return this.call(() => this.stub(account).expunge(mailboxId, uids));

@@ -2,17 +2,25 @@
  * Bring a mailbox's UID map up to date with the JMAP store (DESIGN.md rules 1-4).
  *
  * - Incremental (the normal case once the mailbox was seen, even before a restart: the state is persisted with the
- *   map): `Email/changes` since the map's state, then one `Email/get` of `mailboxIds`/`receivedAt` for the ids that
- *   changed. Cost grows with the changes, not with the mailbox.
+ *   map): `Email/changes` since the map's state (or since the caller's own older state, see `catchUp`), then one
+ *   `Email/get` of the changed ids (mailboxIds, receivedAt, keywords: the caller reuses them for FETCH FLAGS).
+ *   Cost grows with the changes, not with the mailbox.
  * - Full (first sight, or `cannotCalculateChanges`, RFC 8620 §5.2): the listing (`Email/query inMailbox`,
- *   receivedAt ascending) is diffed against the live map. Existing UIDs stay; UIDVALIDITY does not change.
+ *   receivedAt ascending, paged) is diffed against the map. Existing UIDs stay; UIDVALIDITY does not change.
  *
  * Either way: ids that left get their UIDs expunged (never reused: an id that comes back gets a new UID), ids that
- * arrived get new UIDs ascending in receivedAt order, in one atomic store transaction, persisted before any client
- * sees them. Decisions use the emails' current `mailboxIds`, so replaying changes is harmless.
+ * arrived get new UIDs ascending in receivedAt order, persisted before any client sees them. Decisions use the
+ * emails' current `mailboxIds`, so replaying changes is harmless.
+ *
+ * Many sessions, many processes: each sync reads a snapshot of the map (entries + sync version) BEFORE its JMAP
+ * reads, and commits with `UidStore.commitSync`, a compare-and-set on that version. If any expunge or other sync
+ * committed meanwhile, the commit changes nothing and the sync starts over from a fresh snapshot. So a sync whose
+ * listing still showed an email that another session has since expunged can never give it a new UID (a "ghost").
+ * Within one process, syncs of one mailbox are serialized, so they do not make each other retry.
  */
-import { isCannotCalculateChanges, type MailBackend } from '../backend/backend.ts';
-import type { UidEntry, UidStore } from '../uidmap/store.ts';
+import { isCannotCalculateChanges, type EmailMeta, type MailBackend } from '../backend/backend.ts';
+import { ImapError } from '../protocol/errors.ts';
+import type { MailboxSnapshot, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
 
 export interface SyncedMailbox {
   uidValidity: number;
@@ -21,93 +29,141 @@ export interface SyncedMailbox {
   entries: UidEntry[];
   /** The JMAP Email state the entries reflect. */
   emailState: string;
-  /** Email ids reported changed (incremental sync only): candidates for flag updates. */
-  changed: string[];
+  /** Metadata (keywords included) of the emails reported changed (incremental sync only): for FETCH FLAGS. */
+  changed: EmailMeta[];
   /** How the map was brought up to date (for tests and metrics). */
   mode: 'incremental' | 'full';
+  /** Commits refused because another writer moved the map (compare-and-set retries; for tests and metrics). */
+  retries: number;
+}
+
+/** `catchUp` found no Email change since the caller's state: its entries are still the map's. */
+export interface Unchanged {
+  unchanged: true;
+  emailState: string;
 }
 
 /** More `Email/changes` pages than this and a full listing is cheaper. */
 const MAX_CHANGE_PAGES = 20;
 const CHANGES_PER_PAGE = 5_000;
+/** Compare-and-set attempts before answering NO [UNAVAILABLE]; each waits a little longer (jittered). */
+const MAX_ATTEMPTS = 12;
 
+/** The map of one mailbox, brought up to date (SELECT, STATUS, APPEND/COPY targets). */
 export async function syncMailbox(backend: MailBackend, store: UidStore, account: string, mailboxId: string): Promise<SyncedMailbox> {
-  const opened = await store.openMailbox(account, mailboxId);
-  if (opened.syncState) {
-    try {
-      const result = await incremental(backend, store, account, mailboxId, opened.syncState);
-      if (result) return result;
-    } catch (err) {
-      if (!isCannotCalculateChanges(err)) throw err;
-    }
-  }
-  return full(backend, store, account, mailboxId);
+  return serialized(store, account, mailboxId, () => run(backend, store, account, mailboxId, null)) as Promise<SyncedMailbox>;
 }
 
-async function incremental(backend: MailBackend, store: UidStore, account: string, mailboxId: string, since: string): Promise<SyncedMailbox | null> {
+/**
+ * A selected mailbox catching up from the state its view reflects (NOOP, IDLE, after APPEND/COPY). One
+ * `Email/changes` and nothing else when nothing changed. Otherwise those changes (a superset of the map's own,
+ * since the map's state never lags a state a view adopted) drive the sync, so every change since the view's
+ * state is in `changed`, even when another session already brought the map past it.
+ */
+export async function catchUp(backend: MailBackend, store: UidStore, account: string, mailboxId: string, since: string): Promise<SyncedMailbox | Unchanged> {
+  return serialized(store, account, mailboxId, () => run(backend, store, account, mailboxId, since));
+}
+
+async function run(backend: MailBackend, store: UidStore, account: string, mailboxId: string, since: string | null): Promise<SyncedMailbox | Unchanged> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 << attempt)));
+    let early: Changes | null = null;
+    if (since !== null) {
+      early = await collectChanges(backend, since);
+      if (early && early.touched.size + early.destroyed.size === 0) return { unchanged: true, emailState: early.newState };
+    }
+    const snap = await store.snapshot(account, mailboxId);
+    const changes = snap.syncState === null ? null : early ?? await collectChanges(backend, snap.syncState);
+    const plan = changes ? await incremental(backend, mailboxId, snap, changes) : await full(backend, mailboxId, snap);
+    const result = await commit(store, account, mailboxId, snap, plan, attempt);
+    if (result) return result;
+  }
+  throw ImapError.no('Mailbox is changing too fast to synchronize; try again', 'UNAVAILABLE');
+}
+
+/** What one sync decided from its snapshot. */
+interface Plan {
+  commit: SyncCommit;
+  changed: EmailMeta[];
+  mode: SyncedMailbox['mode'];
+}
+
+/** `Email/changes` pages since `since`, merged; null when the store cannot (or it would take too many pages). */
+interface Changes { touched: Set<string>; destroyed: Set<string>; newState: string }
+
+async function collectChanges(backend: MailBackend, since: string): Promise<Changes | null> {
   const touched = new Set<string>();
   const destroyed = new Set<string>();
   let state = since;
-  for (let page = 0; ; page++) {
-    if (page >= MAX_CHANGE_PAGES) return null;
-    const ch = await backend.emailChanges(state, CHANGES_PER_PAGE);
-    for (const id of [...ch.created, ...ch.updated]) touched.add(id);
-    for (const id of ch.destroyed) destroyed.add(id);
-    state = ch.newState;
-    if (!ch.hasMoreChanges) break;
+  try {
+    for (let page = 0; ; page++) {
+      if (page >= MAX_CHANGE_PAGES) return null;
+      const ch = await backend.emailChanges(state, CHANGES_PER_PAGE);
+      for (const id of [...ch.created, ...ch.updated]) touched.add(id);
+      for (const id of ch.destroyed) destroyed.add(id);
+      state = ch.newState;
+      if (!ch.hasMoreChanges) break;
+    }
+  } catch (err) {
+    if (isCannotCalculateChanges(err)) return null;
+    throw err;
   }
   for (const id of destroyed) touched.delete(id);
-  const live = await store.list(account, mailboxId);
-  if (touched.size === 0 && destroyed.size === 0) {
-    if (state !== since) await store.setSyncState(account, mailboxId, state);
-    return done(store, account, mailboxId, live, state, [], 'incremental');
-  }
-  const metas = touched.size > 0 ? await backend.getEmails([...touched]) : [];
+  return { touched, destroyed, newState: state };
+}
+
+async function incremental(backend: MailBackend, mailboxId: string, snap: MailboxSnapshot, ch: Changes): Promise<Plan> {
+  // Read after the snapshot: an email this sync expunges was really gone, after the snapshot saw it mapped.
+  const metas = ch.touched.size > 0 ? await backend.getEmails([...ch.touched]) : [];
   const here = new Map(metas.filter((m) => m.mailboxIds.includes(mailboxId)).map((m) => [m.id, m] as const));
-  const liveIds = new Set(live.map((e) => e.emailId));
-  const gone = live.filter((e) => destroyed.has(e.emailId) || (touched.has(e.emailId) && !here.has(e.emailId)));
+  const liveIds = new Set(snap.entries.map((e) => e.emailId));
+  const gone = snap.entries.filter((e) => ch.destroyed.has(e.emailId) || (ch.touched.has(e.emailId) && !here.has(e.emailId)));
   const arrived = [...here.values()]
     .filter((m) => !liveIds.has(m.id))
     .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.id.localeCompare(b.id))
     .map((m) => m.id);
-  const entries = await apply(store, account, mailboxId, live, gone, arrived);
-  await store.setSyncState(account, mailboxId, state);
-  return done(store, account, mailboxId, entries, state, [...touched], 'incremental');
+  return { commit: plan(snap, gone, arrived, ch.newState), changed: metas, mode: 'incremental' };
 }
 
-async function full(backend: MailBackend, store: UidStore, account: string, mailboxId: string): Promise<SyncedMailbox> {
-  const [listing, live] = await Promise.all([backend.listEmailIds(mailboxId), store.list(account, mailboxId)]);
+async function full(backend: MailBackend, mailboxId: string, snap: MailboxSnapshot): Promise<Plan> {
+  const listing = await backend.listEmailIds(mailboxId); // after the snapshot, as above
   const present = new Set(listing.ids);
-  const gone = live.filter((e) => !present.has(e.emailId));
-  const known = new Set(live.map((e) => e.emailId));
+  const gone = snap.entries.filter((e) => !present.has(e.emailId));
+  const known = new Set(snap.entries.map((e) => e.emailId));
   const arrived = listing.ids.filter((id) => !known.has(id));
-  const entries = await apply(store, account, mailboxId, live, gone, arrived);
-  await store.setSyncState(account, mailboxId, listing.emailState);
-  return done(store, account, mailboxId, entries, listing.emailState, [], 'full');
+  return { commit: plan(snap, gone, arrived, listing.emailState), changed: [], mode: 'full' };
 }
 
-/** Expunge what left, assign what arrived (in order), return the live entries ascending by UID. */
-async function apply(store: UidStore, account: string, mailboxId: string, live: UidEntry[], gone: UidEntry[], arrived: string[]): Promise<UidEntry[]> {
-  if (gone.length > 0) await store.expunge(account, mailboxId, gone.map((e) => e.uid));
-  const goneUids = new Set(gone.map((e) => e.uid));
-  let entries = live.filter((e) => !goneUids.has(e.uid));
-  if (arrived.length > 0) {
-    const assigned = await store.assign(account, mailboxId, arrived);
-    entries = entries.concat(arrived.map((emailId) => ({ uid: assigned.get(emailId)!, emailId })));
-    entries.sort((a, b) => a.uid - b.uid);
-  }
-  return entries;
+function plan(snap: MailboxSnapshot, gone: UidEntry[], arrived: string[], syncState: string): SyncCommit {
+  return { version: snap.version, expunge: gone.map((e) => e.uid), assign: arrived, syncState };
 }
 
-async function done(
-  store: UidStore,
-  account: string,
-  mailboxId: string,
-  entries: UidEntry[],
-  emailState: string,
-  changed: string[],
-  mode: SyncedMailbox['mode'],
-): Promise<SyncedMailbox> {
-  const { uidValidity, uidNext } = await store.openMailbox(account, mailboxId);
-  return { uidValidity, uidNext, entries, emailState, changed, mode };
+/** Commit the plan (compare-and-set); null when another writer moved the map first. */
+async function commit(store: UidStore, account: string, mailboxId: string, snap: MailboxSnapshot, p: Plan, retries: number): Promise<SyncedMailbox | null> {
+  const c = p.commit;
+  const done = c.expunge.length + c.assign.length === 0 && c.syncState === snap.syncState
+    ? { state: snap, assigned: new Map<string, number>() } // nothing to write: the snapshot is the map
+    : await store.commitSync(account, mailboxId, c);
+  if (!done) return null;
+  const goneUids = new Set(c.expunge);
+  const entries = snap.entries.filter((e) => !goneUids.has(e.uid))
+    .concat(c.assign.map((emailId) => ({ uid: done.assigned.get(emailId)!, emailId })));
+  if (c.assign.length > 0) entries.sort((a, b) => a.uid - b.uid);
+  const { uidValidity, uidNext } = done.state;
+  return { uidValidity, uidNext, entries, emailState: c.syncState, changed: p.changed, mode: p.mode, retries };
+}
+
+/** One sync at a time per (store, account, mailbox) in this process: waiters queue behind the running one. */
+const queues = new WeakMap<UidStore, Map<string, Promise<unknown>>>();
+
+function serialized<T>(store: UidStore, account: string, mailboxId: string, fn: () => Promise<T>): Promise<T> {
+  let byKey = queues.get(store);
+  if (!byKey) queues.set(store, (byKey = new Map()));
+  const key = JSON.stringify([account, mailboxId]);
+  const prev = byKey.get(key) ?? Promise.resolve();
+  const next = prev.then(fn, fn);
+  const tail = next.catch(() => undefined);
+  byKey.set(key, tail);
+  void tail.then(() => { if (byKey.get(key) === tail) byKey.delete(key); });
+  return next;
 }

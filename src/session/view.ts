@@ -3,12 +3,12 @@
  * this session's view, which changes only when the session reports it (EXPUNGE / EXISTS, RFC 9051 §7.5.1), never
  * behind the client's back.
  */
-import { isCannotCalculateChanges } from '../backend/backend.ts';
+import type { EmailMeta } from '../backend/backend.ts';
 import { ImapError } from '../protocol/errors.ts';
 import type { SequenceSet } from '../protocol/types.ts';
 import type { ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
-import { syncMailbox, type SyncedMailbox } from './sync.ts';
+import { catchUp, syncMailbox, type SyncedMailbox } from './sync.ts';
 import { keywordToFlag } from './flags.ts';
 
 /** One message addressed by a command: its sequence number, UID and JMAP email id. */
@@ -60,42 +60,37 @@ export class MailboxView {
 
   /**
    * Catch up with the store and tell the client (RFC 9051 §7.5.1: only where EXPUNGE may be sent: NOOP, CHECK,
-   * IDLE, SELECT). One `Email/changes` when nothing changed; a full resync of the map otherwise.
+   * IDLE, SELECT). One `Email/changes` when nothing changed; otherwise the incremental sync (sync.ts catchUp),
+   * whose `Email/get` of the changed ids also gives the keywords for the FETCH FLAGS reports.
    */
   async refresh(s: Session): Promise<void> {
     const account = s.account!;
-    let updated: string[] = [];
-    try {
-      const changes = await account.backend.emailChanges(this.emailState);
-      if (changes.newState === this.emailState || (changes.created.length + changes.updated.length + changes.destroyed.length === 0 && !changes.hasMoreChanges)) {
-        this.emailState = changes.newState;
-        return;
-      }
-      updated = changes.updated;
-    } catch (err) {
-      if (!isCannotCalculateChanges(err)) throw err;
+    const synced = await catchUp(account.backend, s.config.uidStore, account.accountKey, this.mailboxId, this.emailState);
+    if ('unchanged' in synced) {
+      this.emailState = synced.emailState;
+      return;
     }
-    const synced = await syncMailbox(account.backend, s.config.uidStore, account.accountKey, this.mailboxId);
     if (synced.uidValidity !== this.uidValidity) throw ImapError.bye('Mailbox was replaced; please reselect', 'UIDVALIDITY');
     const live = new Set(synced.entries.map((e) => e.uid));
+    const before = new Set(this.uids);
     for (let i = this.uids.length - 1; i >= 0; i--) {
       if (!live.has(this.uids[i]!)) await s.send({ type: 'EXPUNGE', seq: i + 1 });
     }
+    for (const u of this.deleted) if (!live.has(u)) this.deleted.delete(u);
     const kept = this.uids.filter((u) => live.has(u)).length;
     this.adopt(synced);
     // EXPUNGE already told the client about removals; EXISTS only when messages arrived (RFC 9051 §7.4.1).
     if (this.uids.length > kept) await s.send({ type: 'EXISTS', count: this.uids.length });
-    await this.reportFlagChanges(s, updated);
+    await this.reportFlagChanges(s, synced.changed, before);
   }
 
-  /** Unsolicited FETCH FLAGS for messages whose keywords changed elsewhere (RFC 9051 §7.5.2). */
-  private async reportFlagChanges(s: Session, updatedIds: string[]): Promise<void> {
+  /** Unsolicited FETCH FLAGS for messages the client knew whose keywords changed elsewhere (RFC 9051 §7.5.2). */
+  private async reportFlagChanges(s: Session, changed: EmailMeta[], known: ReadonlySet<number>): Promise<void> {
+    if (changed.length === 0) return;
     const index = new Map(this.emailIds.map((id, i) => [id, i] as const));
-    const inView = updatedIds.filter((id) => index.has(id));
-    if (inView.length === 0) return;
-    for (const meta of await s.account!.backend.getEmails(inView)) {
+    for (const meta of changed) {
       const i = index.get(meta.id);
-      if (i === undefined) continue;
+      if (i === undefined || !known.has(this.uids[i]!)) continue;
       await s.send({ type: 'FETCH', seq: i + 1, items: [{ type: 'UID', uid: this.uids[i]! }, { type: 'FLAGS', flags: this.flagsOf(this.uids[i]!, meta.keywords) }] });
     }
   }

@@ -4,7 +4,7 @@
  * `assign` atomic. Nothing survives the process, so it must not back a gateway whose clients outlive it.
  */
 import { ImapError } from '../protocol/errors.ts';
-import type { MailboxUidState, UidEntry, UidStore } from './store.ts';
+import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from './store.ts';
 import { nextUidValidity, MAX_UID } from './uidvalidity.ts';
 
 /** One mailbox's map: live entries both ways, expunge history (RFC 7162 VANISHED), `\Deleted` UIDs. */
@@ -45,7 +45,7 @@ export class MemoryUidStore implements UidStore {
     if (!box) {
       this.maxUidValidity = nextUidValidity(this.maxUidValidity, this.now());
       box = {
-        state: { uidValidity: this.maxUidValidity, uidNext: 1, syncState: null },
+        state: { uidValidity: this.maxUidValidity, uidNext: 1, syncState: null, version: 0 },
         byEmail: new Map(), byUid: new Map(), expunged: new Map(), deleted: new Set(),
       };
       this.mailboxes.set(JSON.stringify([account, mailboxId]), box);
@@ -58,7 +58,10 @@ export class MemoryUidStore implements UidStore {
   }
 
   async assign(account: string, mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
-    const box = this.box(account, mailboxId);
+    return this.assignNow(this.box(account, mailboxId), emailIds);
+  }
+
+  private assignNow(box: MailboxMap, emailIds: string[]): Map<string, number> {
     const fresh = new Set(emailIds.filter((id) => !box.byEmail.has(id)));
     if (box.state.uidNext - 1 + fresh.size > MAX_UID) throw ImapError.no('UID space of this mailbox is exhausted', 'LIMIT');
     const out = new Map<string, number>();
@@ -76,16 +79,35 @@ export class MemoryUidStore implements UidStore {
 
   async list(account: string, mailboxId: string): Promise<UidEntry[]> {
     const box = this.peek(account, mailboxId);
-    if (!box) return [];
-    return [...box.byUid].map(([uid, emailId]) => ({ uid, emailId })).sort((a, b) => a.uid - b.uid);
+    return box ? entriesOf(box) : [];
+  }
+
+  async snapshot(account: string, mailboxId: string): Promise<MailboxSnapshot> {
+    const box = this.box(account, mailboxId);
+    return { ...box.state, entries: entriesOf(box) };
+  }
+
+  async commitSync(account: string, mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null> {
+    const box = this.box(account, mailboxId);
+    if (box.state.version !== c.version) return null;
+    if (box.state.uidNext - 1 + c.assign.length > MAX_UID) throw ImapError.no('UID space of this mailbox is exhausted', 'LIMIT');
+    this.expungeNow(box, c.expunge); // synchronous helpers: no await point, so one atomic step
+    const assigned = this.assignNow(box, c.assign);
+    box.state.syncState = c.syncState;
+    box.state.version++;
+    return { state: { ...box.state }, assigned };
   }
 
   async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
-    const box = this.box(account, mailboxId);
+    this.expungeNow(this.box(account, mailboxId), uids);
+  }
+
+  private expungeNow(box: MailboxMap, uids: number[]): void {
     const at = this.now();
     for (const uid of uids) {
       const emailId = box.byUid.get(uid);
       if (emailId === undefined) continue;
+      box.state.version++;
       box.byUid.delete(uid);
       box.byEmail.delete(emailId);
       box.deleted.delete(uid);
@@ -94,7 +116,9 @@ export class MemoryUidStore implements UidStore {
   }
 
   async setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {
-    this.box(account, mailboxId).state.syncState = syncState;
+    const { state } = this.box(account, mailboxId);
+    if (state.syncState !== syncState) state.version++;
+    state.syncState = syncState;
   }
 
   async resetMailbox(account: string, mailboxId: string): Promise<void> {
@@ -117,4 +141,8 @@ export class MemoryUidStore implements UidStore {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+function entriesOf(box: MailboxMap): UidEntry[] {
+  return [...box.byUid].map(([uid, emailId]) => ({ uid, emailId })).sort((a, b) => a.uid - b.uid);
 }

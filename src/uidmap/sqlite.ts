@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ImapError } from '../protocol/errors.ts';
-import type { MailboxUidState, UidEntry, UidStore } from './store.ts';
+import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from './store.ts';
 import { nextUidValidity, MAX_UID } from './uidvalidity.ts';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
@@ -82,7 +82,7 @@ function migrate(db: Database.Database, timeoutMs: number): void {
 }
 
 /** The `mailbox` table row of one (account, mailbox). */
-interface MailboxRow { mbox: number; uidValidity: number; uidNext: number; syncState: string | null }
+interface MailboxRow { mbox: number; uidValidity: number; uidNext: number; syncState: string | null; version: number }
 
 export class SqliteUidStore implements UidStore {
   private readonly now: () => number;
@@ -92,7 +92,11 @@ export class SqliteUidStore implements UidStore {
     this.now = options.now ?? Date.now;
     this.q = {
       mailbox: db.prepare<[string, string], MailboxRow>(
-        'SELECT mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState FROM mailbox WHERE account = ? AND mailbox_id = ?'),
+        'SELECT m.mbox AS mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState, coalesce(v.version, 0) AS version ' +
+        'FROM mailbox m LEFT JOIN sync_version v ON v.mbox = m.mbox WHERE account = ? AND mailbox_id = ?'),
+      bumpVersion: db.prepare<[number]>(
+        'INSERT INTO sync_version (mbox, version) VALUES (?, 1) ON CONFLICT (mbox) DO UPDATE SET version = version + 1'),
+      dropVersion: db.prepare<[number]>('DELETE FROM sync_version WHERE mbox = ?'),
       maxValidity: db.prepare<[], number>('SELECT max_uidvalidity FROM store_meta WHERE id = 1').pluck(),
       setMaxValidity: db.prepare<[number]>('UPDATE store_meta SET max_uidvalidity = ? WHERE id = 1'),
       insertMailbox: db.prepare<[string, string, number]>(
@@ -142,7 +146,7 @@ export class SqliteUidStore implements UidStore {
     const uidValidity = nextUidValidity(this.q.maxValidity.get() ?? 0, this.now());
     this.q.setMaxValidity.run(uidValidity);
     const mbox = Number(this.q.insertMailbox.run(account, mailboxId, uidValidity).lastInsertRowid);
-    return { mbox, uidValidity, uidNext: 1, syncState: null };
+    return { mbox, uidValidity, uidNext: 1, syncState: null, version: 0 };
   }
 
   /** Runs `fn` in one BEGIN IMMEDIATE transaction; SQLite errors become `NO [UNAVAILABLE]`. */
@@ -166,12 +170,16 @@ export class SqliteUidStore implements UidStore {
 
   async openMailbox(account: string, mailboxId: string): Promise<MailboxUidState> {
     const row = this.read(() => this.q.mailbox.get(account, mailboxId)) ?? this.write(() => this.ensureMailbox(account, mailboxId));
-    return { uidValidity: row.uidValidity, uidNext: row.uidNext, syncState: row.syncState };
+    return stateOf(row);
   }
 
   async assign(account: string, mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
-    return this.write(() => {
-      const box = this.ensureMailbox(account, mailboxId);
+    return this.write(() => this.assignIn(this.ensureMailbox(account, mailboxId), emailIds));
+  }
+
+  /** `assign` inside a write transaction. */
+  private assignIn(box: MailboxRow, emailIds: string[]): Map<string, number> {
+    {
       const out = new Map<string, number>();
       let next = box.uidNext;
       for (const id of emailIds) {
@@ -186,6 +194,27 @@ export class SqliteUidStore implements UidStore {
       }
       if (next !== box.uidNext) this.q.setUidNext.run(next, box.mbox);
       return out;
+    }
+  }
+
+  async snapshot(account: string, mailboxId: string): Promise<MailboxSnapshot> {
+    await this.openMailbox(account, mailboxId);
+    // One read transaction (WAL snapshot isolation): state and entries as of one instant.
+    return this.read(() => this.db.transaction(() => {
+      const row = this.q.mailbox.get(account, mailboxId)!;
+      return { ...stateOf(row), entries: this.q.list.all(account, mailboxId) };
+    }).deferred());
+  }
+
+  async commitSync(account: string, mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null> {
+    return this.write(() => {
+      const box = this.ensureMailbox(account, mailboxId);
+      if (box.version !== c.version) return null;
+      this.expungeIn(box.mbox, c.expunge);
+      const assigned = this.assignIn(box, c.assign);
+      this.q.setSync.run(c.syncState, box.mbox);
+      this.q.bumpVersion.run(box.mbox);
+      return { state: stateOf(this.q.mailbox.get(account, mailboxId)!), assigned };
     });
   }
 
@@ -195,27 +224,37 @@ export class SqliteUidStore implements UidStore {
 
   async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
     const at = this.now();
-    this.write(() => {
-      const { mbox } = this.ensureMailbox(account, mailboxId);
-      for (const uid of uids) {
-        const emailId = this.q.emailOf.get(mbox, uid);
-        if (emailId === undefined) continue;
-        this.q.deleteUid.run(mbox, uid);
-        this.q.unflagDeleted.run(mbox, uid);
-        this.q.recordExpunge.run(mbox, uid, emailId, at);
-      }
-    });
+    this.write(() => this.expungeIn(this.ensureMailbox(account, mailboxId).mbox, uids, at));
+  }
+
+  /** `expunge` inside a write transaction; bumps the sync version when a live entry went. */
+  private expungeIn(mbox: number, uids: number[], at = this.now()): void {
+    let removed = false;
+    for (const uid of uids) {
+      const emailId = this.q.emailOf.get(mbox, uid);
+      if (emailId === undefined) continue;
+      this.q.deleteUid.run(mbox, uid);
+      this.q.unflagDeleted.run(mbox, uid);
+      this.q.recordExpunge.run(mbox, uid, emailId, at);
+      removed = true;
+    }
+    if (removed) this.q.bumpVersion.run(mbox);
   }
 
   async setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {
-    this.write(() => this.q.setSync.run(syncState, this.ensureMailbox(account, mailboxId).mbox));
+    this.write(() => {
+      const box = this.ensureMailbox(account, mailboxId);
+      if (box.syncState === syncState) return;
+      this.q.setSync.run(syncState, box.mbox);
+      this.q.bumpVersion.run(box.mbox);
+    });
   }
 
   async resetMailbox(account: string, mailboxId: string): Promise<void> {
     this.write(() => {
       const row = this.q.mailbox.get(account, mailboxId);
       if (!row) return;
-      for (const stmt of [this.q.dropMap, this.q.dropExpunged, this.q.dropDeleted, this.q.dropMailbox]) stmt.run(row.mbox);
+      for (const stmt of [this.q.dropMap, this.q.dropExpunged, this.q.dropDeleted, this.q.dropVersion, this.q.dropMailbox]) stmt.run(row.mbox);
     });
   }
 
@@ -234,4 +273,8 @@ export class SqliteUidStore implements UidStore {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+function stateOf(row: MailboxRow): MailboxUidState {
+  return { uidValidity: row.uidValidity, uidNext: row.uidNext, syncState: row.syncState, version: row.version };
 }

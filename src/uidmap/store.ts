@@ -22,6 +22,30 @@ export interface MailboxUidState {
   uidNext: number;
   /** The JMAP Email state string that the live map of this mailbox reflects, or null before the first sync. */
   syncState: string | null;
+  /**
+   * Sync version: grows with every write that could make a sync's decisions stale: an `expunge` that removed a
+   * live entry, a change of `syncState`, a `commitSync`. Not `assign` (idempotent per id, only adds UIDs above
+   * the ones a sync saw), so APPEND bursts never starve a sync. `commitSync` compares it (compare-and-set).
+   */
+  version: number;
+}
+
+/** One consistent read of a mailbox's state and live map, the starting point of a sync (sync.ts). */
+export interface MailboxSnapshot extends MailboxUidState {
+  /** Live entries ascending by UID. */
+  entries: UidEntry[];
+}
+
+/** The outcome of one sync, applied by `commitSync` only if the map is still at `version`. */
+export interface SyncCommit {
+  /** The `version` of the snapshot the sync's decisions were made from. */
+  version: number;
+  /** Live UIDs whose emails left the mailbox. */
+  expunge: number[];
+  /** Email ids that arrived, in UID order (receivedAt ascending). */
+  assign: string[];
+  /** The JMAP Email state the map reflects after this commit. */
+  syncState: string;
 }
 
 /** One live message of a mailbox: its UID and the JMAP email id it stands for. */
@@ -52,6 +76,18 @@ export interface UidStore {
    * and their email ids get new UIDs if they come back.
    */
   expunge(account: string, mailboxId: string, uids: number[]): Promise<void>;
+
+  /** The mailbox's state and live map read at one instant (creating the mailbox like `openMailbox`). */
+  snapshot(account: string, mailboxId: string): Promise<MailboxSnapshot>;
+
+  /**
+   * Compare-and-set of a sync (DESIGN.md rules 2 and 4): in one transaction, if the mailbox's `version` is still
+   * `c.version`, expunge `c.expunge`, assign `c.assign` (as `assign` does), record `c.syncState` and bump the
+   * version; returns the new state and the UID of every assigned id. Returns null, changing nothing, when another
+   * writer got there first: the caller syncs again from a fresh snapshot. This is what keeps a sync that listed
+   * an email before another session expunged it from giving it a new UID (a "ghost").
+   */
+  commitSync(account: string, mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null>;
 
   /** Record the JMAP Email state string the live map now reflects (DESIGN.md rule 4). */
   setSyncState(account: string, mailboxId: string, syncState: string): Promise<void>;

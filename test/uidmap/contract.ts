@@ -212,6 +212,60 @@ export function runUidStoreContract(name: string, makeStore: () => Promise<Store
     assert.equal((await store.openMailbox(A, 'inbox')).uidNext, listed.length + 1);
   }));
 
+  test(`${name}: snapshot reads state and live entries together; version grows on expunge and sync-state change, not on assign`, () => withStore(async ({ store }) => {
+    const empty = await store.snapshot(A, 'inbox');
+    assert.deepEqual(empty.entries, []);
+    assert.equal(empty.uidNext, 1);
+    await store.assign(A, 'inbox', ['a', 'b']);
+    const s1 = await store.snapshot(A, 'inbox');
+    assert.deepEqual(s1.entries, [{ uid: 1, emailId: 'a' }, { uid: 2, emailId: 'b' }]);
+    assert.equal(s1.uidNext, 3);
+    assert.equal(s1.version, empty.version, 'assign does not move the sync version');
+    await store.expunge(A, 'inbox', [99]);
+    assert.equal((await store.openMailbox(A, 'inbox')).version, s1.version, 'expunging nothing does not move it');
+    await store.expunge(A, 'inbox', [1]);
+    const s2 = await store.openMailbox(A, 'inbox');
+    assert.ok(s2.version > s1.version, 'an expunge moves it');
+    await store.setSyncState(A, 'inbox', 'st-1');
+    const s3 = await store.openMailbox(A, 'inbox');
+    assert.ok(s3.version > s2.version, 'a new sync state moves it');
+    await store.setSyncState(A, 'inbox', 'st-1');
+    assert.equal((await store.openMailbox(A, 'inbox')).version, s3.version, 'the same sync state does not');
+  }));
+
+  test(`${name}: commitSync applies expunge + assign + state atomically, only at the expected version`, () => withStore(async ({ store }) => {
+    await store.assign(A, 'inbox', ['a', 'b', 'c']);
+    const snap = await store.snapshot(A, 'inbox');
+    const done = await store.commitSync(A, 'inbox', { version: snap.version, expunge: [2], assign: ['d', 'a', 'e'], syncState: 'st-2' });
+    assert.ok(done, 'commits at the snapshot version');
+    assert.deepEqual([...done.assigned], [['d', 4], ['a', 1], ['e', 5]]);
+    assert.equal(done.state.uidNext, 6);
+    assert.equal(done.state.syncState, 'st-2');
+    assert.ok(done.state.version > snap.version);
+    assert.deepEqual((await store.list(A, 'inbox')).map((e) => e.uid), [1, 3, 4, 5]);
+    // A second commit from the same (now stale) snapshot changes nothing.
+    assert.equal(await store.commitSync(A, 'inbox', { version: snap.version, expunge: [1], assign: ['z'], syncState: 'st-old' }), null);
+    const after = await store.snapshot(A, 'inbox');
+    assert.deepEqual(after.entries.map((e) => e.uid), [1, 3, 4, 5]);
+    assert.equal(after.syncState, 'st-2');
+    assert.equal(after.uidNext, 6);
+  }));
+
+  test(`${name}: a sync that listed an email before another writer expunged it cannot commit it back (no ghost)`, () => withStore(async ({ store }) => {
+    const stale = await store.snapshot(A, 'inbox'); // sync 1 starts; its listing will show x
+    await store.assign(A, 'inbox', ['x']); // another session gives x UID 1 ...
+    await store.expunge(A, 'inbox', [1]); // ... and expunges it (x left the mailbox)
+    assert.equal(await store.commitSync(A, 'inbox', { version: stale.version, expunge: [], assign: ['x'], syncState: 's' }), null);
+    assert.deepEqual(await store.list(A, 'inbox'), [], 'x got no new UID');
+  }));
+
+  test(`${name}: concurrent commitSync from one snapshot: exactly one wins`, () => withStore(async ({ store }) => {
+    const snap = await store.snapshot(A, 'inbox');
+    const results = await Promise.all([0, 1, 2, 3].map((i) => store.commitSync(A, 'inbox', { version: snap.version, expunge: [], assign: [`m${i}`], syncState: `s${i}` })));
+    assert.equal(results.filter((r) => r !== null).length, 1);
+    assert.equal((await store.list(A, 'inbox')).length, 1);
+  }));
+
   // Only stores that persist have a restart to survive: the test is registered for them alone (never skipped).
   if (opts.persistent) test(`${name}: restart keeps UIDs, UIDVALIDITY, UIDNEXT, sync state, \\Deleted and expunge history`, async () => {
     await withStore(async ({ store, restart }) => {
@@ -223,7 +277,8 @@ export function runUidStoreContract(name: string, makeStore: () => Promise<Store
       await store.setSyncState(A, 'inbox', 'st-9');
       const s2 = await restart();
       const again = await s2.openMailbox(A, 'inbox');
-      assert.deepEqual(again, { uidValidity: inbox.uidValidity, uidNext: 4, syncState: 'st-9' });
+      assert.deepEqual({ ...again, version: undefined }, { uidValidity: inbox.uidValidity, uidNext: 4, syncState: 'st-9', version: undefined });
+      assert.ok(again.version > 0, 'sync version survives restart');
       assert.equal((await s2.openMailbox(A, 'sent')).uidValidity, sent.uidValidity);
       assert.deepEqual(await s2.list(A, 'inbox'), [{ uid: 1, emailId: 'a' }, { uid: 3, emailId: 'c' }]);
       assert.deepEqual([...(await s2.getDeleted(A, 'inbox'))], [3]);
