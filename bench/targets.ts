@@ -75,8 +75,11 @@ export async function startGatewayTarget(dir: string, spec: CorpusSpec): Promise
   const store = await forkChild<{ url: string; imported: number }>('store-child.ts',
     [join(dir, 'jmap.sqlite'), BENCH_USER, BENCH_PASSWORD, JSON.stringify(spec)]);
   let generation = 0;
-  const startGateway = () => forkChild<{ port: number }>('gateway-child.ts',
-    [dir, join(dir, `uidmap-${++generation}.sqlite`), `${store.ready.url}/.well-known/jmap`]);
+  const startGateway = () => {
+    generation++;
+    return forkChild<{ port: number }>('gateway-child.ts',
+      [dir, join(dir, `uidmap-${generation}.sqlite`), `${store.ready.url}/.well-known/jmap`, join(dir, `cache-${generation}.sqlite`)]);
+  };
   let gateway = await startGateway();
   const target = {
     name: 'gateway' as const,
