@@ -15,6 +15,7 @@ import { capabilities } from './capabilities.ts';
 import type { AccountContext, ConnectionFacts, GatewayConfig } from './context.ts';
 import type { SessionState } from './state.ts';
 import type { MailboxView } from './view.ts';
+import { isUtf8 } from './versions.ts';
 
 /** How the session reaches its connection. */
 export interface SessionIO {
@@ -63,7 +64,7 @@ export class Session implements SessionPort {
   // ----- output ------------------------------------------------------------------------------------------------
 
   send(response: Response): Promise<void> {
-    return this.io.write(encodeResponse(response, { utf8: this.enabled.has('UTF8=ACCEPT') }));
+    return this.io.write(encodeResponse(response, { utf8: isUtf8(this) })); // RFC 6855 §3, RFC 9051 Appendix A
   }
 
   async bye(text: string): Promise<void> {

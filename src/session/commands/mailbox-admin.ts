@@ -12,12 +12,12 @@ import type { HandlerResult } from '../dispatch.ts';
 import {
   DELIMITER, findMailbox, nameLevels, normalizeMailboxName, specialUseToRole, toJmapName, type ImapMailbox,
 } from '../mailboxes.ts';
-import { decodeName, mailboxTree, resolveMailbox } from '../names.ts';
+import { decodeName, decodeNewName, mailboxTree, resolveMailbox } from '../names.ts';
 import type { Session } from '../session.ts';
 
 /** RFC 9051 §6.3.4: creates the missing parents too; `(USE (\X))` sets the JMAP role (one role per mailbox). */
 export async function createCommand(s: Session, c: CommandOf<'CREATE'>): Promise<HandlerResult> {
-  const levels = wantedLevels(decodeName(s, c.mailbox));
+  const levels = wantedLevels(decodeNewName(s, c.mailbox));
   const role = roleOf(c.specialUse ?? []);
   const tree = await mailboxTree(s);
   const name = levels.join(DELIMITER);
@@ -61,7 +61,7 @@ export async function deleteCommand(s: Session, c: CommandOf<'DELETE'>): Promise
  */
 export async function renameCommand(s: Session, c: CommandOf<'RENAME'>): Promise<HandlerResult> {
   const from = normalizeMailboxName(decodeName(s, c.mailbox));
-  const levels = wantedLevels(decodeName(s, c.newName));
+  const levels = wantedLevels(decodeNewName(s, c.newName));
   const to = levels.join(DELIMITER);
   const tree = await mailboxTree(s);
   const source = findMailbox(tree, from);

@@ -3,17 +3,25 @@ import { ImapError } from '../../protocol/errors.ts';
 import type { CommandOf } from '../../protocol/types.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import { MAILBOX_FLAGS, PERMANENT_FLAGS } from '../flags.ts';
-import { resolveMailbox } from '../names.ts';
+import { DELIMITER } from '../mailboxes.ts';
+import { encodeName, resolveMailbox } from '../names.ts';
 import type { Session } from '../session.ts';
 import { MailboxView } from '../view.ts';
 import { expungeDeleted } from '../expunge.ts';
+import { isRev2 } from '../versions.ts';
+import { CONDSTORE, isCondstore } from '../condstore.ts';
 
 /**
  * RFC 9051 §6.3.2: FLAGS, EXISTS, (rev1: RECENT), PERMANENTFLAGS, UIDVALIDITY, UIDNEXT, then the tagged OK with
- * [READ-WRITE] or [READ-ONLY]. A failed SELECT leaves no mailbox selected.
+ * [READ-WRITE] or [READ-ONLY]. A failed SELECT leaves no mailbox selected. After ENABLE IMAP4rev2: `* OK [CLOSED]`
+ * first when a mailbox was selected, no RECENT (Appendix E item 12), and the REQUIRED `* LIST` of the mailbox with
+ * accurate attributes (item 10). No `[UNSEEN]` in either version (deprecated, item 11; optional in RFC 3501).
  */
 export async function selectCommand(s: Session, c: CommandOf<'SELECT' | 'EXAMINE'>): Promise<HandlerResult> {
-  if (c.condstore || c.qresync) throw ImapError.bad('CONDSTORE/QRESYNC parameters are not supported yet');
+  if (c.qresync) throw ImapError.bad('QRESYNC needs ENABLE QRESYNC, which this server does not offer (RFC 7162 §3.2.5)');
+  if (c.condstore) s.enabled.add(CONDSTORE); // RFC 7162 §3.1.8: an enabling command; HIGHESTMODSEQ follows below
+  const rev2 = isRev2(s);
+  if (s.selected && rev2) await s.send({ type: 'status', status: 'OK', code: { name: 'CLOSED' }, text: 'Previous mailbox is now closed' });
   s.selected = null;
   s.state = 'authenticated';
   const mailbox = await resolveMailbox(s, c.mailbox);
@@ -24,7 +32,9 @@ export async function selectCommand(s: Session, c: CommandOf<'SELECT' | 'EXAMINE
   const view = await MailboxView.open(s, mailbox, readOnly);
   await s.send({ type: 'FLAGS', flags: [...MAILBOX_FLAGS] });
   await s.send({ type: 'EXISTS', count: view.exists });
-  await s.send({ type: 'RECENT', count: 0 }); // RFC 3501 §6.3.1 requires it; \Recent is not kept (DESIGN.md rule 6)
+  // RFC 3501 §6.3.1 requires RECENT; \Recent is not kept (DESIGN.md rule 6). RFC 9051 §6.3.2 requires LIST instead.
+  if (rev2) await s.send({ type: 'LIST', attributes: mailbox.attributes, delimiter: DELIMITER, mailbox: encodeName(s, mailbox.name) });
+  else await s.send({ type: 'RECENT', count: 0 });
   await s.send({
     type: 'status',
     status: 'OK',
@@ -33,6 +43,8 @@ export async function selectCommand(s: Session, c: CommandOf<'SELECT' | 'EXAMINE
   });
   await s.send({ type: 'status', status: 'OK', code: { name: 'UIDVALIDITY', data: String(view.uidValidity) }, text: 'UIDs valid' });
   await s.send({ type: 'status', status: 'OK', code: { name: 'UIDNEXT', data: String(view.uidNext) }, text: 'Predicted next UID' });
+  // RFC 7162 §3.1.2.1: every mailbox keeps mod-sequences (UID store), so never NOMODSEQ.
+  if (isCondstore(s)) await s.send({ type: 'status', status: 'OK', code: { name: 'HIGHESTMODSEQ', data: String(view.highestModseq) }, text: 'Highest' });
   s.selected = view;
   s.state = 'selected';
   return { code: { name: readOnly ? 'READ-ONLY' : 'READ-WRITE' }, text: `${c.type} completed` };

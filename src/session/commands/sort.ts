@@ -9,8 +9,10 @@ import { checkCharset } from '../search/charset.ts';
 import { loadHeaders, loadMeta, runSearch } from '../search/engine.ts';
 import { sortHeaders, sortMessages } from '../search/sort-keys.ts';
 import type { Session } from '../session.ts';
+import { checkUtf8Charset } from './search.ts';
 
 export async function sortCommand(s: Session, c: CommandOf<'SORT'>): Promise<HandlerResult> {
+  checkUtf8Charset(s, c.charset, true);
   checkCharset(c.charset);
   const view = s.selected!;
   const backend = s.account!.backend;

@@ -10,6 +10,7 @@ import { loadHeaders, loadMeta, runSearch } from '../search/engine.ts';
 import { orderedSubject, references } from '../search/threading.ts';
 import type { MessageData } from '../search/evaluate.ts';
 import type { Session } from '../session.ts';
+import { checkUtf8Charset } from './search.ts';
 
 /** The algorithms offered (advertised as `THREAD=<name>`) and the header fields each reads. */
 export const THREAD_ALGORITHMS: Record<string, string[]> = {
@@ -20,6 +21,7 @@ export const THREAD_ALGORITHMS: Record<string, string[]> = {
 export async function threadCommand(s: Session, c: CommandOf<'THREAD'>): Promise<HandlerResult> {
   const fields = THREAD_ALGORITHMS[c.algorithm];
   if (!fields) throw ImapError.bad(`Unknown threading algorithm ${c.algorithm}`);
+  checkUtf8Charset(s, c.charset, true);
   checkCharset(c.charset);
   const view = s.selected!;
   const backend = s.account!.backend;
