@@ -4,6 +4,7 @@
  * quoted-printable and §6.8 base64, and charsets through the web-standard TextDecoder (unknown ones fall back to
  * UTF-8 with U+FFFD). Lenient: never throws.
  */
+import { decodeBase64, decodeQuotedPrintable as decodeQp } from '../../backend/mime/decode.ts';
 
 /** Decodes octets in a charset (RFC 2046 §4.1.2 label); unknown labels are read as UTF-8. */
 export function decodeCharset(bytes: Uint8Array, charset: string | undefined): string {
@@ -26,54 +27,12 @@ export function decodeHeaderOctets(bytes: Uint8Array): string {
   }
 }
 
-const B64 = new Int16Array(256).fill(-1);
-'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => { B64[c.charCodeAt(0)] = i; });
+/** RFC 2045 §6.8 base64, lenient (the one implementation lives in backend/mime/decode.ts). */
+export const decodeBase64Lenient = decodeBase64;
 
-/** RFC 2045 §6.8 base64, skipping characters outside the alphabet (line breaks, garbage), stopping at `=`. */
-export function decodeBase64Lenient(input: Uint8Array): Uint8Array {
-  const out = new Uint8Array(Math.floor((input.length * 3) / 4) + 3);
-  let n = 0;
-  let acc = 0;
-  let bits = 0;
-  for (const c of input) {
-    if (c === 0x3d) break;
-    const v = B64[c]!;
-    if (v < 0) continue;
-    acc = ((acc << 6) | v) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[n++] = (acc >> bits) & 0xff;
-    }
-  }
-  return out.subarray(0, n);
-}
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
-
-/** RFC 2045 §6.7 quoted-printable (soft line breaks removed; a malformed `=` is kept); `underscore`: RFC 2047 Q. */
+/** RFC 2045 §6.7 quoted-printable; with `underscore`, RFC 2047 §4.2 Q encoding (`_` is a space, `=5F` stays `_`). */
 export function decodeQuotedPrintable(input: Uint8Array, underscore = false): Uint8Array {
-  const out = new Uint8Array(input.length);
-  let n = 0;
-  for (let i = 0; i < input.length; i++) {
-    const c = input[i]!;
-    if (c === 0x3d) {
-      let j = i + 1;
-      while (j < input.length && (input[j] === 0x20 || input[j] === 0x09)) j++;
-      if (input[j] === 0x0a) { i = j; continue; }
-      if (input[j] === 0x0d && input[j + 1] === 0x0a) { i = j + 1; continue; }
-      const hi = hexValue(input[i + 1] ?? -1);
-      const lo = hexValue(input[i + 2] ?? -1);
-      if (hi >= 0 && lo >= 0) { out[n++] = (hi << 4) | lo; i += 2; continue; }
-    }
-    out[n++] = underscore && c === 0x5f ? 0x20 : c;
-  }
-  return out.subarray(0, n);
+  return decodeQp(underscore ? input.map((c) => (c === 0x5f ? 0x20 : c)) : input);
 }
 
 /** Body octets after the Content-Transfer-Encoding is undone (RFC 2045 §6); unknown encodings as is. */
