@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { play } from './replay.ts';
 
 /**
  * The message of RFC 9051 Appendix E's `fetch 12 full` example, rebuilt from its ENVELOPE and BODY: a
@@ -38,24 +39,12 @@ before(async () => {
 });
 after(() => bed.close());
 
-/**
- * Replay a transcript: send C: lines, expect S: lines in order (`…` matches any text); `T:` is a tagged line
- * reached after skipping untagged ones (SELECT's untagged data is not what these transcripts test).
- */
+/** Replay a transcript after the greeting (see replay.ts for the line syntax). */
 async function replay(transcript: string): Promise<void> {
   const c = await RawClient.connect(bed.imapPort);
   await c.line(); // greeting
   try {
-    for (const raw of transcript.trim().split('\n').map((l) => l.trim())) {
-      const line = raw.replaceAll('{USER}', `"${bed.user}"`).replaceAll('{PASSWORD}', `"${bed.password}"`);
-      if (line.startsWith('C: ')) c.write(line.slice(3) + '\r\n');
-      else if (line.startsWith('S: ') || line.startsWith('T: ')) {
-        const pattern = new RegExp('^' + line.slice(3).split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*?') + '$');
-        let got = await c.line();
-        while (line.startsWith('T: ') && got.startsWith('* ')) got = await c.line();
-        assert.match(got, pattern, `expected ${line}`);
-      }
-    }
+    await play(c, transcript, { USER: `"${bed.user}"`, PASSWORD: `"${bed.password}"` });
   } finally {
     c.close();
   }

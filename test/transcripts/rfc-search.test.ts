@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { play } from './replay.ts';
 import { importAll } from '../search/mailbox.ts';
 
 let bed: TestBed;
@@ -17,20 +18,14 @@ before(async () => {
 });
 after(() => bed.close());
 
-/** Replay after LOGIN + SELECT INBOX: send C: lines, expect S: lines in order. */
+/** Replay a transcript with INBOX selected (see replay.ts for the line syntax). */
 async function replay(transcript: string): Promise<void> {
   const c = await RawClient.connect(bed.imapPort);
   await c.line();
   await c.command('l', `LOGIN "${bed.user}" "${bed.password}"`);
   await c.command('s', 'SELECT INBOX');
   try {
-    for (const line of transcript.trim().split('\n').map((l) => l.trim())) {
-      if (line.startsWith('C: ')) c.write(Buffer.from(line.slice(3) + '\r\n', 'utf8'));
-      else if (line.startsWith('S: ')) {
-        const pattern = new RegExp('^' + line.slice(3).split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*?') + '$');
-        assert.match(await c.line(), pattern, `expected ${line}`);
-      }
-    }
+    await play(c, transcript);
   } finally {
     c.close();
   }

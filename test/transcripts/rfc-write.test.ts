@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdOf, jmap, startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { play } from './replay.ts';
 
 let bed: TestBed;
 const enc = new TextEncoder();
@@ -28,20 +29,14 @@ before(async () => {
 });
 after(() => bed.close());
 
-/** Replay a transcript: send C: lines, expect S: lines in order (`…` matches any text). */
+/** Replay a transcript once logged in (see replay.ts for the line syntax). */
 async function replay(transcript: string): Promise<void> {
   const c = await RawClient.connect(bed.imapPort);
   await c.line(); // greeting
   c.write(`L LOGIN "${bed.user}" "${bed.password}"\r\n`);
   await c.until('L');
   try {
-    for (const raw of transcript.trim().split('\n').map((l) => l.trim())) {
-      if (raw.startsWith('C: ')) c.write(raw.slice(3).replaceAll('\\r\\n', '\r\n') + '\r\n');
-      else if (raw.startsWith('S: ')) {
-        const pattern = new RegExp('^' + raw.slice(3).split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*?') + '$');
-        assert.match(await c.line(), pattern, `expected ${raw}`);
-      }
-    }
+    await play(c, transcript);
   } finally {
     c.close();
   }

@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { play } from './replay.ts';
 import { SIMPLE } from '../fixtures/messages.ts';
 
 let bed: TestBed;
@@ -16,20 +17,12 @@ before(async () => {
 });
 after(() => bed.close());
 
-/** Replay a transcript: send C: lines, expect S: lines in order (`…` matches any text). */
+/** Replay a transcript after the greeting (see replay.ts for the line syntax). */
 async function replay(transcript: string): Promise<void> {
   const c = await RawClient.connect(bed.imapPort);
   await c.line(); // greeting
   try {
-    for (const raw of transcript.trim().split('\n').map((l) => l.trim())) {
-      const line = raw.replaceAll('{USER}', `"${bed.user}"`).replaceAll('{PASSWORD}', `"${bed.password}"`);
-      if (line.startsWith('C: ')) c.write(line.slice(3) + '\r\n');
-      else if (line.startsWith('S: ')) {
-        const pattern = new RegExp('^' + line.slice(3).split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*?') + '$');
-        const got = await c.line();
-        assert.match(got, pattern, `expected ${line}`);
-      }
-    }
+    await play(c, transcript, { USER: `"${bed.user}"`, PASSWORD: `"${bed.password}"` });
   } finally {
     c.close();
   }
