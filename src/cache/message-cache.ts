@@ -7,6 +7,7 @@
  * Keyed by (account, email id). Bounded by bytes; least recently used entries go first. Implementations: memory
  * (tests, workerd isolate) and SQLite beside the UID map (Node, survives restarts).
  */
+import { ByteLru } from './lru.ts';
 
 /** One cached message: immutable facts of a JMAP Email. */
 export interface CachedMessage {
@@ -35,44 +36,29 @@ export function entryBytes(m: CachedMessage): number {
   return m.header.length + m.emailId.length + m.blobId.length + m.threadId.length + m.receivedAt.length + 32;
 }
 
-/** In-memory cache with an LRU bound (a Map keeps insertion order; touching re-inserts). */
+/** In-memory cache with an LRU bound (../cache/lru.ts). */
 export class MemoryMessageCache implements MessageCache {
-  private readonly entries = new Map<string, CachedMessage>();
-  private bytes = 0;
+  private readonly lru: ByteLru<CachedMessage>;
 
-  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+  constructor(maxBytes = 64 * 1024 * 1024) {
+    this.lru = new ByteLru(maxBytes);
+  }
 
   async get(account: string, emailIds: string[]): Promise<Map<string, CachedMessage>> {
     const out = new Map<string, CachedMessage>();
     for (const id of emailIds) {
-      const key = `${account}\u0000${id}`;
-      const hit = this.entries.get(key);
-      if (!hit) continue;
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      out.set(id, hit);
+      const hit = this.lru.get(`${account}\u0000${id}`);
+      if (hit) out.set(id, hit);
     }
     return out;
   }
 
   async put(account: string, messages: CachedMessage[]): Promise<void> {
-    for (const m of messages) {
-      const key = `${account}\u0000${m.emailId}`;
-      const old = this.entries.get(key);
-      if (old) this.bytes -= entryBytes(old);
-      this.entries.delete(key);
-      this.entries.set(key, m);
-      this.bytes += entryBytes(m);
-    }
-    for (const [key, m] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(key);
-      this.bytes -= entryBytes(m);
-    }
+    for (const m of messages) this.lru.set(`${account}\u0000${m.emailId}`, m, entryBytes(m));
   }
 
   async size(): Promise<number> {
-    return this.bytes;
+    return this.lru.bytes;
   }
 
   async close(): Promise<void> {}

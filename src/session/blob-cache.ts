@@ -10,6 +10,7 @@
  * shared by every session: a second client listing the same folder costs no blob download.
  */
 import type { Envelope, Value } from '../protocol/types.ts';
+import { ByteLru } from '../cache/lru.ts';
 
 /** What is cached for one blob; each member is filled when first computed. */
 export interface BlobDerived {
@@ -26,53 +27,35 @@ export interface BlobDerived {
 export const DEFAULT_BLOB_CACHE_BYTES = 32 * 1024 * 1024;
 
 export class BlobCache {
-  private readonly entries = new Map<string, { value: BlobDerived; bytes: number }>();
-  private total = 0;
+  private readonly lru: ByteLru<BlobDerived>;
 
-  constructor(readonly maxBytes = DEFAULT_BLOB_CACHE_BYTES) {}
+  constructor(readonly maxBytes = DEFAULT_BLOB_CACHE_BYTES) {
+    this.lru = new ByteLru(maxBytes);
+  }
 
   /** Bytes currently accounted for (an estimate: UTF-16 string lengths plus per-node overhead). */
   get bytes(): number {
-    return this.total;
+    return this.lru.bytes;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.lru.size;
   }
 
   /** The cached derivations of a blob (marks it recently used), or undefined. */
   get(accountKey: string, blobId: string): BlobDerived | undefined {
-    const key = cacheKey(accountKey, blobId);
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    return e.value;
+    return this.lru.get(cacheKey(accountKey, blobId));
   }
 
   /** Merges `patch` into the blob's entry and evicts least recently used entries over the budget. */
   put(accountKey: string, blobId: string, patch: BlobDerived): void {
     const key = cacheKey(accountKey, blobId);
-    const old = this.entries.get(key);
-    const value = { ...old?.value, ...patch };
-    const bytes = key.length * 2 + weigh(value);
-    if (old) {
-      this.total -= old.bytes;
-      this.entries.delete(key);
-    }
-    if (bytes > this.maxBytes) return;
-    this.entries.set(key, { value, bytes });
-    this.total += bytes;
-    for (const [k, e] of this.entries) {
-      if (this.total <= this.maxBytes) break;
-      this.entries.delete(k);
-      this.total -= e.bytes;
-    }
+    const value = { ...this.lru.get(key), ...patch };
+    this.lru.set(key, value, key.length * 2 + weigh(value));
   }
 
   clear(): void {
-    this.entries.clear();
-    this.total = 0;
+    this.lru.clear();
   }
 }
 
