@@ -5,7 +5,7 @@
 -- checks it. When you add a migration, update this file and the version below.
 
 CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version (version) VALUES (2);
+INSERT INTO schema_version (version) VALUES (3);
 
 -- Store-wide values; one row. max_uidvalidity: the largest UIDVALIDITY ever issued (RFC 9051 §2.3.1.1), so a
 -- new or reset mailbox gets max(clock seconds, max_uidvalidity + 1).
@@ -57,5 +57,21 @@ CREATE TABLE expunged (
 CREATE TABLE deleted_flag (
   mbox INTEGER NOT NULL REFERENCES mailbox (mbox),
   uid  INTEGER NOT NULL,
+  PRIMARY KEY (mbox, uid)
+) WITHOUT ROWID;
+
+-- RFC 7162 mod-sequences, the gateway's own counter (DESIGN.md rule 5). HIGHESTMODSEQ per mailbox (a missing row
+-- is 1); each change of the mailbox (arrival, flag change, expunge) takes the next value.
+CREATE TABLE mailbox_modseq (
+  mbox    INTEGER PRIMARY KEY REFERENCES mailbox (mbox),
+  highest INTEGER NOT NULL
+);
+
+-- Mod-sequence per (mailbox, uid), live or expunged (a missing row is 1): FETCH MODSEQ / CHANGEDSINCE for live
+-- UIDs, the expunge's mod-sequence for VANISHED (RFC 7162 §3.2.6) for expunged ones.
+CREATE TABLE uid_modseq (
+  mbox   INTEGER NOT NULL REFERENCES mailbox (mbox),
+  uid    INTEGER NOT NULL,
+  modseq INTEGER NOT NULL,
   PRIMARY KEY (mbox, uid)
 ) WITHOUT ROWID;

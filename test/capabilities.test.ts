@@ -17,6 +17,35 @@ const PROOF: Record<string, Array<[string, string]>> = {
     ['e2e/bad-input.test.ts', 'a command in the wrong state is BAD'],
     ['protocol/parse.test.ts', ''],
   ],
+  IMAP4rev2: [
+    ['transcripts/rfc-rev2.test.ts', 'RFC 9051 §6.3.1: ENABLE IMAP4rev2'],
+    ['transcripts/rfc-rev2.test.ts', 'RFC 9051 §6.3.2 SELECT: LIST instead of RECENT'],
+    ['transcripts/rfc-rev2.test.ts', 'RFC 9051 §6.3.3 EXAMINE'],
+    ['transcripts/rfc-rev2.test.ts', 'RFC 9051 §6.4.4 SEARCH examples: ESEARCH answers'],
+    ['transcripts/rfc-rev2.test.ts', 'RFC 9051 §6.3.11 STATUS example'],
+    ['transcripts/rfc-rev2.test.ts', 'after ENABLE ${enable}: LIST, SELECT, STATUS and CREATE use UTF-8 names'],
+    ['e2e/rev2-clients.test.ts', 'imapflow enables IMAP4rev2 and UTF8=ACCEPT'],
+    ['e2e/rev2-clients.test.ts', 'Python imaplib (rev1, no ENABLE) beside an imapflow rev2 session'],
+    ['capabilities.test.ts', 'docs/rev2.md goes through every item of RFC 9051 Appendix E'],
+  ],
+  'UTF8=ACCEPT': [
+    ['transcripts/rfc-rev2.test.ts', 'after ENABLE ${enable}: LIST, SELECT, STATUS and CREATE use UTF-8 names'],
+    ['transcripts/rfc-rev2.test.ts', 'RFC 6855 §3: SEARCH with a CHARSET is BAD'],
+    ['transcripts/rfc-rev2.test.ts', 'RFC 6855 §4 APPEND UTF8 (~{n})'],
+    ['transcripts/rfc-rev2.test.ts', 'RFC 6855 §4: without ENABLE UTF8=ACCEPT the UTF8 APPEND form is BAD'],
+    ['e2e/rev2-clients.test.ts', 'imapflow enables IMAP4rev2 and UTF8=ACCEPT'],
+  ],
+  CONDSTORE: [
+    ['transcripts/rfc-condstore.test.ts', 'RFC 7162 §3.1.2 STATUS (HIGHESTMODSEQ) and §3.1.2.1 / §3.1.8 SELECT (CONDSTORE)'],
+    ['transcripts/rfc-condstore.test.ts', 'RFC 7162 §3.1.3 Example 5'],
+    ['transcripts/rfc-condstore.test.ts', 'RFC 7162 §3.1.3 Examples 3, 6, 7 and §3.1.4.1 FETCH (CHANGEDSINCE)'],
+    ['transcripts/rfc-condstore.test.ts', 'RFC 7162 §3.1.5 SEARCH MODSEQ'],
+    ['transcripts/rfc-condstore.test.ts', 'ENABLE CONDSTORE, then SELECT reports HIGHESTMODSEQ'],
+    ['e2e/condstore.test.ts', 'FETCH (CHANGEDSINCE) sees a STORE by another session and a keyword change made directly in JMAP'],
+    ['e2e/condstore.test.ts', 'STORE (UNCHANGEDSINCE) loses to a change racing in through JMAP'],
+    ['e2e/condstore.test.ts', 'HIGHESTMODSEQ grows with each change and survives a gateway restart'],
+    ['uidmap/contract.ts', 'mod-sequences (RFC 7162 §3.1)'],
+  ],
   'LITERAL+': [['e2e/bad-input.test.ts', 'a non-synchronizing literal over the limit is read, discarded and refused']],
   'SASL-IR': [['e2e/bad-input.test.ts', 'AUTHENTICATE PLAIN with SASL-IR']],
   'AUTH=PLAIN': [['e2e/bad-input.test.ts', 'AUTHENTICATE PLAIN with SASL-IR, with a continuation, cancelled, and with bad base64']],
@@ -173,10 +202,19 @@ test('every advertised capability, in every state, is mapped to tests that exist
   }
 });
 
-test('IMAP4rev2 is not advertised until RFC 9051 is complete (Appendix E)', async () => {
+test('IMAP4rev2 is advertised beside IMAP4rev1 (RFC 9051 Appendix A), so rev1 clients keep working', async () => {
   const c = await RawClient.connect(bed.imapsPort, { tls: true });
   const greeting = await c.line();
-  assert.doesNotMatch(greeting, /IMAP4rev2/);
-  assert.match(greeting, /IMAP4rev1/);
+  assert.match(greeting, / IMAP4rev1 /);
+  assert.match(greeting, / IMAP4rev2 /);
   c.close();
+});
+
+test('docs/rev2.md goes through every item of RFC 9051 Appendix E (1-30), each with how it is met', () => {
+  const doc = readFileSync(new URL('../docs/rev2.md', import.meta.url), 'utf8');
+  for (let item = 1; item <= 30; item++) {
+    const row = doc.split('\n').find((l) => l.startsWith(`| ${item} |`));
+    assert.ok(row, `Appendix E item ${item} is missing from docs/rev2.md`);
+    assert.ok(row.split('|').filter((cell) => cell.trim() !== '').length >= 3, `item ${item} says how it is met`);
+  }
 });

@@ -134,9 +134,11 @@ export interface MailBackend {
   /**
    * `Email/set` update of keywords with patches (RFC 8620 §5.3): per email, keywords to add and to remove.
    * All-or-nothing from the caller's point of view (DESIGN.md rule 10): on a partial failure the implementation
-   * reverts what succeeded and throws.
+   * reverts what succeeded and throws. With `ifInState` (RFC 8620 §5.3) the first `Email/set` is refused with
+   * `stateMismatch` (see `isStateMismatch`) when the Email state moved past it: RFC 7162 §3.1.3 STORE UNCHANGEDSINCE
+   * uses it to detect a change racing in through JMAP. Only the first batch carries it.
    */
-  updateKeywords(changes: Array<{ id: string; add: string[]; remove: string[] }>): Promise<void>;
+  updateKeywords(changes: Array<{ id: string; add: string[]; remove: string[] }>, opts?: { ifInState?: string }): Promise<void>;
 
   /** `Email/set` update of mailboxIds with patches; same all-or-nothing rule. */
   updateMailboxes(changes: Array<{ id: string; add: string[]; remove: string[] }>): Promise<void>;
@@ -244,6 +246,11 @@ export class BackendError extends ImapError {
   constructor(kind: 'NO' | 'BAD' | 'BYE', text: string, code: ResponseCodeName | undefined, readonly jmapType: string) {
     super(kind, text, code ? { name: code } : undefined);
   }
+}
+
+/** True when a `/set` with `ifInState` was refused because the state moved (RFC 8620 §5.3 stateMismatch). */
+export function isStateMismatch(err: unknown): boolean {
+  return err instanceof BackendError && err.jmapType === 'stateMismatch';
 }
 
 /** True when an error thrown by `emailChanges`/`mailboxChanges` means the state is too old (RFC 8620 §5.2). */

@@ -15,6 +15,9 @@
  *   POST /reset                      -> 204
  *   GET  /deleted                    -> {uids}
  *   POST /deleted   {uids, deleted}  -> 204
+ *   POST /touch     {uids}           -> {highestModseq}                  (RFC 7162 §3.1 mod-sequence bump)
+ *   GET  /vanished?since=n           -> {uids}                           (RFC 7162 §3.2.6 expunged after n)
+ *   /commit-sync also takes an optional `touch` (email ids).
  * Store errors: 503 for UNAVAILABLE, 409 for the others, body {code, text} (the IMAP response code and text).
  */
 import { Hono, type Context } from 'hono';
@@ -87,12 +90,12 @@ export function uidStoreApi<E extends object>(opts: UidStoreApiOptions<E>): Hono
     return c.json(await s.snapshot(a, m));
   });
   app.post(`${base}/commit-sync`, async (c) => {
-    const { version, expunge, assign, syncState } = await body(c);
-    if (!Number.isInteger(version) || !isUids(expunge) || !isIds(assign) || typeof syncState !== 'string') {
+    const { version, expunge, assign, syncState, touch } = await body(c);
+    if (!Number.isInteger(version) || !isUids(expunge) || !isIds(assign) || typeof syncState !== 'string' || (touch !== undefined && !isIds(touch))) {
       throw new BadRequest('version (integer), expunge (nz-numbers), assign (ids) and syncState (string) expected');
     }
     const [s, a, m] = keys(c);
-    const done = await s.commitSync(a, m, { version: version as number, expunge, assign, syncState });
+    const done = await s.commitSync(a, m, { version: version as number, expunge, assign, syncState, ...(touch ? { touch } : {}) });
     return c.json({ committed: done && { state: done.state, uids: [...done.assigned] } });
   });
   app.post(`${base}/expunge`, async (c) => {
@@ -124,6 +127,18 @@ export function uidStoreApi<E extends object>(opts: UidStoreApiOptions<E>): Hono
     const [s, a, m] = keys(c);
     await s.setDeleted(a, m, uids, deleted);
     return c.body(null, 204);
+  });
+  app.post(`${base}/touch`, async (c) => {
+    const { uids } = await body(c);
+    if (!isUids(uids)) throw new BadRequest('uids: array of nz-numbers expected');
+    const [s, a, m] = keys(c);
+    return c.json({ highestModseq: await s.touch(a, m, uids) });
+  });
+  app.get(`${base}/vanished`, async (c) => {
+    const since = Number(c.req.query('since'));
+    if (!Number.isSafeInteger(since) || since < 0) throw new BadRequest('since: mod-sequence expected');
+    const [s, a, m] = keys(c);
+    return c.json({ uids: await s.vanished(a, m, since) });
   });
   return app;
 }

@@ -26,6 +26,10 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE deleted_flag (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, PRIMARY KEY (mbox, uid)) WITHOUT ROWID;`,
   // Sync version per mailbox (missing row = 0): the compare-and-set of UidStore.commitSync (src/uidmap/store.ts).
   `CREATE TABLE sync_version (mbox INTEGER PRIMARY KEY, version INTEGER NOT NULL);`,
+  // RFC 7162 mod-sequences (DESIGN.md rule 5): HIGHESTMODSEQ per mailbox and the mod-sequence of each live or
+  // expunged UID (VANISHED); a missing row means 1.
+  `CREATE TABLE mailbox_modseq (mbox INTEGER PRIMARY KEY, highest INTEGER NOT NULL);
+   CREATE TABLE uid_modseq (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY (mbox, uid)) WITHOUT ROWID;`,
 ];
 
 /** The version a fresh or migrated object ends at. */

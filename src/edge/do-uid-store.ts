@@ -44,11 +44,16 @@ export interface UidStoreRpc {
   setSyncState(mailboxId: string, syncState: string): Promise<void>;
   resetMailbox(mailboxId: string): Promise<void>;
   getDeleted(mailboxId: string): Promise<number[]>;
+  touch(mailboxId: string, uids: number[]): Promise<number>;
+  vanished(mailboxId: string, sinceModseq: number): Promise<number[]>;
   setDeleted(mailboxId: string, uids: number[], deleted: boolean): Promise<void>;
 }
 
 /** A `mailbox` row. */
-type Box = { mbox: number; uidValidity: number; uidNext: number; syncState: string | null; version: number };
+type Box = { mbox: number; uidValidity: number; uidNext: number; syncState: string | null; version: number; highestModseq: number };
+
+const stateOf = ({ uidValidity, uidNext, syncState, version, highestModseq }: Box): MailboxUidState =>
+  ({ uidValidity, uidNext, syncState, version, highestModseq });
 
 export class UidStoreDO extends DurableObject<UidStoreEnv> {
   private readonly sql: SqlStorage;
@@ -82,9 +87,22 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
 
   private box(mailboxId: string): Box | undefined {
     return this.sql.exec<Box>(
-      'SELECT m.mbox AS mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState, coalesce(v.version, 0) AS version ' +
-      'FROM mailbox m LEFT JOIN sync_version v ON v.mbox = m.mbox WHERE mailbox_id = ?',
+      'SELECT m.mbox AS mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState, coalesce(v.version, 0) AS version, ' +
+      'coalesce(h.highest, 1) AS highestModseq FROM mailbox m LEFT JOIN sync_version v ON v.mbox = m.mbox ' +
+      'LEFT JOIN mailbox_modseq h ON h.mbox = m.mbox WHERE mailbox_id = ?',
       mailboxId).toArray()[0];
+  }
+
+  /** Inside a transaction: the one new mod-sequence of this write, taken on first use (RFC 7162 §3.1). */
+  private modseqOnce(mbox: number): () => number {
+    let value: number | undefined;
+    return () => (value ??= Number(this.sql.exec<{ h: number }>(
+      'INSERT INTO mailbox_modseq (mbox, highest) VALUES (?, 2) ON CONFLICT (mbox) DO UPDATE SET highest = highest + 1 RETURNING highest AS h',
+      mbox).one().h));
+  }
+
+  private setModseq(mbox: number, uid: number, modseq: number): void {
+    this.sql.exec('INSERT OR REPLACE INTO uid_modseq (mbox, uid, modseq) VALUES (?, ?, ?)', mbox, uid, modseq);
   }
 
   private bumpVersion(mbox: number): void {
@@ -132,34 +150,61 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
   }
 
   async openMailbox(mailboxId: string): Promise<MailboxUidState> {
-    const { uidValidity, uidNext, syncState, version } = this.box(mailboxId) ?? await this.write(mailboxId, (b) => b);
-    return { uidValidity, uidNext, syncState, version };
+    return stateOf(this.box(mailboxId) ?? await this.write(mailboxId, (b) => b));
   }
 
   async assign(mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
-    return this.write(mailboxId, (box) => this.assignIn(box, emailIds));
+    return this.write(mailboxId, (box) => this.assignIn(box, emailIds, this.modseqOnce(box.mbox)));
   }
 
   async snapshot(mailboxId: string): Promise<MailboxSnapshot> {
     // The object runs one event at a time and these reads do not await: state and entries are of one instant.
     const state = await this.openMailbox(mailboxId);
-    return { ...state, entries: this.list(mailboxId) };
+    const rows = this.guard(() => this.sql.exec<{ uid: number; emailId: string; modseq: number }>(
+      'SELECT u.uid AS uid, u.email_id AS emailId, coalesce(q.modseq, 1) AS modseq FROM uid_map u JOIN mailbox m ON m.mbox = u.mbox ' +
+      'LEFT JOIN uid_modseq q ON q.mbox = u.mbox AND q.uid = u.uid WHERE m.mailbox_id = ? ORDER BY u.uid', mailboxId).toArray());
+    return { ...state, entries: rows.map((r) => ({ uid: r.uid, emailId: r.emailId })), modseqs: rows.map((r) => Number(r.modseq)) };
   }
 
   async commitSync(mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null> {
     return this.write(mailboxId, (box) => {
       if (box.version !== c.version) return null;
-      this.expungeIn(box.mbox, c.expunge, Date.now());
-      const assigned = this.assignIn(box, c.assign);
+      const modseq = this.modseqOnce(box.mbox);
+      this.expungeIn(box.mbox, c.expunge, Date.now(), modseq);
+      const assigned = this.assignIn(box, c.assign, modseq);
+      this.touchIn(box.mbox, (c.touch ?? []).flatMap((id) => this.uidOf(box.mbox, id) ?? []), modseq);
       this.sql.exec('UPDATE mailbox SET sync_state = ? WHERE mbox = ?', c.syncState, box.mbox);
       this.bumpVersion(box.mbox);
-      const { uidValidity, uidNext, syncState, version } = this.box(mailboxId)!;
-      return { state: { uidValidity, uidNext, syncState, version }, assigned };
+      return { state: stateOf(this.box(mailboxId)!), assigned };
     });
   }
 
   /** `assign` inside a transaction. */
-  private assignIn(box: Box, emailIds: string[]): Map<string, number> {
+  private uidOf(mbox: number, emailId: string): number | undefined {
+    return this.sql.exec<{ uid: number }>('SELECT uid FROM uid_map WHERE mbox = ? AND email_id = ?', mbox, emailId).toArray()[0]?.uid;
+  }
+
+  /** `touch` inside a transaction: the live ones of `uids` get the write's mod-sequence. */
+  private touchIn(mbox: number, uids: number[], modseq: () => number): void {
+    for (const uid of uids) {
+      if (this.sql.exec('SELECT 1 FROM uid_map WHERE mbox = ? AND uid = ?', mbox, uid).toArray().length > 0) this.setModseq(mbox, uid, modseq());
+    }
+  }
+
+  async touch(mailboxId: string, uids: number[]): Promise<number> {
+    return this.write(mailboxId, (box) => {
+      this.touchIn(box.mbox, uids, this.modseqOnce(box.mbox));
+      return this.box(mailboxId)!.highestModseq;
+    });
+  }
+
+  vanished(mailboxId: string, sinceModseq: number): number[] {
+    return this.guard(() => this.sql.exec<{ uid: number }>(
+      'SELECT e.uid AS uid FROM expunged e JOIN mailbox m ON m.mbox = e.mbox LEFT JOIN uid_modseq q ON q.mbox = e.mbox AND q.uid = e.uid ' +
+      'WHERE m.mailbox_id = ? AND coalesce(q.modseq, 1) > ? ORDER BY e.uid', mailboxId, sinceModseq).toArray().map((r) => r.uid));
+  }
+
+  private assignIn(box: Box, emailIds: string[], modseq: () => number): Map<string, number> {
     {
       const out = new Map<string, number>();
       let next = box.uidNext;
@@ -171,6 +216,7 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
           if (next > MAX_UID) throw ImapError.no('UID space of this mailbox is exhausted', 'LIMIT');
           uid = next++;
           this.sql.exec('INSERT INTO uid_map (mbox, uid, email_id) VALUES (?, ?, ?)', box.mbox, uid, id);
+          this.setModseq(box.mbox, uid, modseq());
         }
         out.set(id, uid);
       }
@@ -180,7 +226,7 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
   }
 
   /** `expunge` inside a transaction; bumps the sync version when a live entry went. */
-  private expungeIn(mbox: number, uids: number[], at: number): void {
+  private expungeIn(mbox: number, uids: number[], at: number, modseq: () => number): void {
     let removed = false;
     for (const uid of uids) {
       const row = this.sql.exec<{ emailId: string }>('SELECT email_id AS emailId FROM uid_map WHERE mbox = ? AND uid = ?', mbox, uid).toArray()[0];
@@ -188,6 +234,7 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
       this.sql.exec('DELETE FROM uid_map WHERE mbox = ? AND uid = ?', mbox, uid);
       this.sql.exec('DELETE FROM deleted_flag WHERE mbox = ? AND uid = ?', mbox, uid);
       this.sql.exec('INSERT OR REPLACE INTO expunged (mbox, uid, email_id, expunged_at) VALUES (?, ?, ?, ?)', mbox, uid, row.emailId, at);
+      this.setModseq(mbox, uid, modseq());
       removed = true;
     }
     if (removed) this.bumpVersion(mbox);
@@ -201,7 +248,7 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
 
   async expunge(mailboxId: string, uids: number[]): Promise<void> {
     const at = Date.now();
-    await this.write(mailboxId, (box) => this.expungeIn(box.mbox, uids, at));
+    await this.write(mailboxId, (box) => this.expungeIn(box.mbox, uids, at, this.modseqOnce(box.mbox)));
   }
 
   async setSyncState(mailboxId: string, syncState: string): Promise<void> {
@@ -216,7 +263,7 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
     this.guard(() => this.ctx.storage.transactionSync(() => {
       const box = this.box(mailboxId);
       if (!box) return;
-      for (const table of ['uid_map', 'expunged', 'deleted_flag', 'sync_version', 'mailbox']) this.sql.exec(`DELETE FROM ${table} WHERE mbox = ?`, box.mbox);
+      for (const table of ['uid_map', 'expunged', 'deleted_flag', 'sync_version', 'mailbox_modseq', 'uid_modseq', 'mailbox']) this.sql.exec(`DELETE FROM ${table} WHERE mbox = ?`, box.mbox);
     }));
   }
 

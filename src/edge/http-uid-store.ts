@@ -79,5 +79,11 @@ export class HttpUidStore implements UidStore {
   async setDeleted(account: string, mailboxId: string, uids: number[], deleted: boolean): Promise<void> {
     await this.req('POST', account, mailboxId, 'deleted', { uids, deleted });
   }
+  async touch(account: string, mailboxId: string, uids: number[]): Promise<number> {
+    return (await this.req<{ highestModseq: number }>('POST', account, mailboxId, 'touch', { uids })).highestModseq;
+  }
+  async vanished(account: string, mailboxId: string, sinceModseq: number): Promise<number[]> {
+    return (await this.req<{ uids: number[] }>('GET', account, mailboxId, `vanished?since=${sinceModseq}`)).uids;
+  }
   async close(): Promise<void> {}
 }

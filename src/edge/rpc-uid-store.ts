@@ -53,5 +53,11 @@ export class RpcUidStore implements UidStore {
   setDeleted(account: string, mailboxId: string, uids: number[], deleted: boolean): Promise<void> {
     return this.call(() => this.stub(account).setDeleted(mailboxId, uids, deleted));
   }
+  touch(account: string, mailboxId: string, uids: number[]): Promise<number> {
+    return this.call(() => this.stub(account).touch(mailboxId, uids));
+  }
+  vanished(account: string, mailboxId: string, sinceModseq: number): Promise<number[]> {
+    return this.call(() => this.stub(account).vanished(mailboxId, sinceModseq));
+  }
   async close(): Promise<void> {}
 }

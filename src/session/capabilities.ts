@@ -1,7 +1,7 @@
 /**
  * CAPABILITY (RFC 9051 §6.1.1, §7.2.2): only what fully works is advertised (test/capabilities.test.ts maps each
- * one to the tests that prove it). IMAP4rev2 waits until everything RFC 9051 makes mandatory works (its
- * Appendix E folds IDLE, MOVE, ESEARCH, LIST-EXTENDED, UIDPLUS, NAMESPACE... into the base).
+ * one to the tests that prove it). IMAP4rev2 is advertised beside IMAP4rev1 (RFC 9051 Appendix A): a client gets
+ * rev2 behaviour only after `ENABLE IMAP4rev2` (session/versions.ts; docs/rev2.md goes through Appendix E).
  */
 import type { Session } from './session.ts';
 import { offeredMechanisms } from '../auth/sasl.ts';
@@ -9,6 +9,7 @@ import { offeredMechanisms } from '../auth/sasl.ts';
 /** Advertised in every state. */
 export const BASE_CAPABILITIES = [
   'IMAP4rev1', // RFC 3501
+  'IMAP4rev2', // RFC 9051, after ENABLE IMAP4rev2 (Appendix A); docs/rev2.md
   'LITERAL+', // RFC 7888: non-synchronizing literals up to the literal limit
   'SASL-IR', // RFC 4959
   'ID', // RFC 2971
@@ -33,6 +34,8 @@ export const BASE_CAPABILITIES = [
   'STATUS=SIZE', // RFC 8438: STATUS SIZE (and LIST-STATUS) = the sum of RFC822.SIZE, commands/status.ts
   'BINARY', // RFC 3516: FETCH BINARY / BINARY.SIZE (commands/fetch.ts, mime/decode.ts), APPEND literal8
   'PREVIEW', // RFC 8970: FETCH PREVIEW [(LAZY)] from JMAP Email `preview` (RFC 8621 §4.1.4)
+  'UTF8=ACCEPT', // RFC 6855: after ENABLE, UTF-8 names and quoted strings, APPEND UTF8 (...), no SEARCH CHARSET
+  'CONDSTORE', // RFC 7162 §3.1: the gateway's own mod-sequences (uidmap/store.ts, session/condstore.ts)
 ] as const;
 
 /**

@@ -17,6 +17,10 @@
  * committed meanwhile, the commit changes nothing and the sync starts over from a fresh snapshot. So a sync whose
  * listing still showed an email that another session has since expunged can never give it a new UID (a "ghost").
  * Within one process, syncs of one mailbox are serialized, so they do not make each other retry.
+ *
+ * Mod-sequences (RFC 7162 §3.1, DESIGN.md rule 5): the commit gives arrivals, expunges and the emails
+ * `Email/changes` reported updated (keywords) one new mod-sequence, unless the map already reflected that JMAP
+ * state (another sync bumped them). A sync from an older state touches a superset: a spurious bump is harmless.
  */
 import { isCannotCalculateChanges, type EmailMeta, type MailBackend } from '../backend/backend.ts';
 import { ImapError } from '../protocol/errors.ts';
@@ -27,6 +31,10 @@ export interface SyncedMailbox {
   uidNext: number;
   /** Live entries ascending by UID: index + 1 is the message sequence number. */
   entries: UidEntry[];
+  /** RFC 7162 §3.1 mod-sequence of each entry (same index). */
+  modseqs: number[];
+  /** RFC 7162 §3.1.1 HIGHESTMODSEQ of the mailbox. */
+  highestModseq: number;
   /** The JMAP Email state the entries reflect. */
   emailState: string;
   /** Metadata (keywords included) of the emails reported changed (incremental sync only): for FETCH FLAGS. */
@@ -118,11 +126,13 @@ async function incremental(backend: MailBackend, mailboxId: string, snap: Mailbo
   const here = new Map(metas.filter((m) => m.mailboxIds.includes(mailboxId)).map((m) => [m.id, m] as const));
   const liveIds = new Set(snap.entries.map((e) => e.emailId));
   const gone = snap.entries.filter((e) => ch.destroyed.has(e.emailId) || (ch.touched.has(e.emailId) && !here.has(e.emailId)));
+  // Live emails still here whose metadata changed get a new mod-sequence, unless the map already reflects newState.
+  const touch = snap.syncState === ch.newState ? [] : [...here.keys()].filter((id) => liveIds.has(id));
   const arrived = [...here.values()]
     .filter((m) => !liveIds.has(m.id))
     .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.id.localeCompare(b.id))
     .map((m) => m.id);
-  return { commit: plan(snap, gone, arrived, ch.newState), changed: metas, mode: 'incremental' };
+  return { commit: { ...plan(snap, gone, arrived, ch.newState), touch }, changed: metas, mode: 'incremental' };
 }
 
 async function full(backend: MailBackend, mailboxId: string, snap: MailboxSnapshot): Promise<Plan> {
@@ -146,11 +156,17 @@ async function commit(store: UidStore, account: string, mailboxId: string, snap:
     : await store.commitSync(account, mailboxId, c);
   if (!done) return null;
   const goneUids = new Set(c.expunge);
-  const entries = snap.entries.filter((e) => !goneUids.has(e.uid))
-    .concat(c.assign.map((emailId) => ({ uid: done.assigned.get(emailId)!, emailId })));
-  if (c.assign.length > 0) entries.sort((a, b) => a.uid - b.uid);
-  const { uidValidity, uidNext } = done.state;
-  return { uidValidity, uidNext, entries, emailState: c.syncState, changed: p.changed, mode: p.mode, retries };
+  const { uidValidity, uidNext, highestModseq } = done.state;
+  const touched = new Set(c.touch);
+  // Everything this commit changed has its one new mod-sequence, which is now the HIGHESTMODSEQ.
+  const rows = snap.entries.map((e, i) => ({ e, m: touched.has(e.emailId) ? highestModseq : snap.modseqs[i]! }))
+    .filter(({ e }) => !goneUids.has(e.uid))
+    .concat(c.assign.map((emailId) => ({ e: { uid: done.assigned.get(emailId)!, emailId }, m: highestModseq })));
+  if (c.assign.length > 0) rows.sort((a, b) => a.e.uid - b.e.uid);
+  return {
+    uidValidity, uidNext, entries: rows.map((r) => r.e), modseqs: rows.map((r) => r.m), highestModseq,
+    emailState: c.syncState, changed: p.changed, mode: p.mode, retries,
+  };
 }
 
 /** One sync at a time per (store, account, mailbox) in this process: waiters queue behind the running one. */

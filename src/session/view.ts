@@ -5,11 +5,12 @@
  */
 import type { EmailMeta } from '../backend/backend.ts';
 import { ImapError } from '../protocol/errors.ts';
-import type { SequenceSet } from '../protocol/types.ts';
+import type { FetchResponseItem, SequenceSet } from '../protocol/types.ts';
 import type { ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
 import { catchUp, syncMailbox, type SyncedMailbox } from './sync.ts';
 import { keywordToFlag } from './flags.ts';
+import { isCondstore } from './condstore.ts';
 
 /** One message addressed by a command: its sequence number, UID and JMAP email id. */
 export interface MessageRef {
@@ -23,6 +24,10 @@ export class MailboxView {
   emailIds: string[] = [];
   uidNext = 1;
   emailState = '';
+  /** RFC 7162 §3.1 mod-sequence of each message (same index as `uids`), as last read from the UID store. */
+  modseqs: number[] = [];
+  /** RFC 7162 §3.1.1 HIGHESTMODSEQ as of the last sync this view adopted. */
+  highestModseq = 1;
   /** UIDs carrying the gateway-kept `\Deleted` flag (DESIGN.md rule 6). */
   deleted = new Set<number>();
   /** RFC 5182 / RFC 9051 §6.4.4.1 search result variable (`$`), as UIDs; a new view (SELECT) starts empty. */
@@ -54,6 +59,8 @@ export class MailboxView {
   private adopt(synced: SyncedMailbox): void {
     this.uids = synced.entries.map((e) => e.uid);
     this.emailIds = synced.entries.map((e) => e.emailId);
+    this.modseqs = synced.modseqs;
+    this.highestModseq = Math.max(this.highestModseq, synced.highestModseq);
     this.uidNext = synced.uidNext;
     this.emailState = synced.emailState;
   }
@@ -91,7 +98,9 @@ export class MailboxView {
     for (const meta of changed) {
       const i = index.get(meta.id);
       if (i === undefined || !known.has(this.uids[i]!)) continue;
-      await s.send({ type: 'FETCH', seq: i + 1, items: [{ type: 'UID', uid: this.uids[i]! }, { type: 'FLAGS', flags: this.flagsOf(this.uids[i]!, meta.keywords) }] });
+      const items: FetchResponseItem[] = [{ type: 'UID', uid: this.uids[i]! }, { type: 'FLAGS', flags: this.flagsOf(this.uids[i]!, meta.keywords) }];
+      if (isCondstore(s)) items.push({ type: 'MODSEQ', modseq: this.modseqs[i]! }); // RFC 7162 §3.1
+      await s.send({ type: 'FETCH', seq: i + 1, items });
     }
   }
 
@@ -107,7 +116,23 @@ export class MailboxView {
     const keep = this.uids.map((u) => !uids.has(u));
     this.uids = this.uids.filter((_, i) => keep[i]);
     this.emailIds = this.emailIds.filter((_, i) => keep[i]);
+    this.modseqs = this.modseqs.filter((_, i) => keep[i]);
     for (const u of uids) this.deleted.delete(u);
+  }
+
+  /** RFC 7162 §3.1 the mod-sequence of a message of the view (1 when unknown). */
+  modseqOf(uid: number): number {
+    const i = lowerBound(this.uids, uid);
+    return this.uids[i] === uid ? this.modseqs[i] ?? 1 : 1;
+  }
+
+  /** Record mod-sequences read from the store (uid -> modseq); UIDs not in the view are ignored. */
+  setModseqs(fresh: ReadonlyMap<number, number>, highest?: number): void {
+    this.uids.forEach((uid, i) => {
+      const m = fresh.get(uid);
+      if (m !== undefined) this.modseqs[i] = m;
+    });
+    if (highest !== undefined) this.highestModseq = Math.max(this.highestModseq, highest);
   }
 
   /** IMAP flags of a message: its JMAP keywords, plus the gateway's `\Deleted`. */

@@ -12,8 +12,10 @@ interface MailboxMap {
   state: MailboxUidState;
   byEmail: Map<string, number>;
   byUid: Map<number, string>;
-  /** Expunged UIDs with the email id they held and when (ms since epoch). */
-  expunged: Map<number, { emailId: string; at: number }>;
+  /** Expunged UIDs with the email id they held, when (ms since epoch) and their expunge mod-sequence. */
+  expunged: Map<number, { emailId: string; at: number; modseq: number }>;
+  /** RFC 7162 §3.1 mod-sequence of each live UID. */
+  modseq: Map<number, number>;
   deleted: Set<number>;
 }
 
@@ -45,8 +47,8 @@ export class MemoryUidStore implements UidStore {
     if (!box) {
       this.maxUidValidity = nextUidValidity(this.maxUidValidity, this.now());
       box = {
-        state: { uidValidity: this.maxUidValidity, uidNext: 1, syncState: null, version: 0 },
-        byEmail: new Map(), byUid: new Map(), expunged: new Map(), deleted: new Set(),
+        state: { uidValidity: this.maxUidValidity, uidNext: 1, syncState: null, version: 0, highestModseq: 1 },
+        byEmail: new Map(), byUid: new Map(), expunged: new Map(), deleted: new Set(), modseq: new Map(),
       };
       this.mailboxes.set(JSON.stringify([account, mailboxId]), box);
     }
@@ -58,16 +60,18 @@ export class MemoryUidStore implements UidStore {
   }
 
   async assign(account: string, mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
-    return this.assignNow(this.box(account, mailboxId), emailIds);
+    const box = this.box(account, mailboxId);
+    return this.assignNow(box, emailIds, modseqOnce(box));
   }
 
-  private assignNow(box: MailboxMap, emailIds: string[]): Map<string, number> {
+  private assignNow(box: MailboxMap, emailIds: string[], modseq: () => number): Map<string, number> {
     const fresh = new Set(emailIds.filter((id) => !box.byEmail.has(id)));
     if (box.state.uidNext - 1 + fresh.size > MAX_UID) throw ImapError.no('UID space of this mailbox is exhausted', 'LIMIT');
     const out = new Map<string, number>();
     for (const id of emailIds) {
       let uid = box.byEmail.get(id);
       if (uid === undefined) {
+        box.modseq.set(box.state.uidNext, modseq());
         uid = box.state.uidNext++;
         box.byEmail.set(id, uid);
         box.byUid.set(uid, id);
@@ -84,35 +88,57 @@ export class MemoryUidStore implements UidStore {
 
   async snapshot(account: string, mailboxId: string): Promise<MailboxSnapshot> {
     const box = this.box(account, mailboxId);
-    return { ...box.state, entries: entriesOf(box) };
+    const entries = entriesOf(box);
+    return { ...box.state, entries, modseqs: entries.map((e) => box.modseq.get(e.uid)!) };
   }
 
   async commitSync(account: string, mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null> {
     const box = this.box(account, mailboxId);
     if (box.state.version !== c.version) return null;
     if (box.state.uidNext - 1 + c.assign.length > MAX_UID) throw ImapError.no('UID space of this mailbox is exhausted', 'LIMIT');
-    this.expungeNow(box, c.expunge); // synchronous helpers: no await point, so one atomic step
-    const assigned = this.assignNow(box, c.assign);
+    const modseq = modseqOnce(box); // one commit, one change: one new mod-sequence
+    this.expungeNow(box, c.expunge, modseq); // synchronous helpers: no await point, so one atomic step
+    const assigned = this.assignNow(box, c.assign, modseq);
+    this.touchNow(box, (c.touch ?? []).flatMap((id) => box.byEmail.get(id) ?? []), modseq);
     box.state.syncState = c.syncState;
     box.state.version++;
     return { state: { ...box.state }, assigned };
   }
 
   async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
-    this.expungeNow(this.box(account, mailboxId), uids);
+    const box = this.box(account, mailboxId);
+    this.expungeNow(box, uids, modseqOnce(box));
   }
 
-  private expungeNow(box: MailboxMap, uids: number[]): void {
+  private expungeNow(box: MailboxMap, uids: number[], modseq: () => number): void {
     const at = this.now();
     for (const uid of uids) {
       const emailId = box.byUid.get(uid);
       if (emailId === undefined) continue;
       box.state.version++;
+      box.modseq.delete(uid);
       box.byUid.delete(uid);
       box.byEmail.delete(emailId);
       box.deleted.delete(uid);
-      box.expunged.set(uid, { emailId, at });
+      box.expunged.set(uid, { emailId, at, modseq: modseq() });
     }
+  }
+
+  /** One new mod-sequence for the live `uids` (none live: nothing changes). */
+  private touchNow(box: MailboxMap, uids: number[], modseq: () => number): void {
+    for (const u of uids) if (box.byUid.has(u)) box.modseq.set(u, modseq());
+  }
+
+  async touch(account: string, mailboxId: string, uids: number[]): Promise<number> {
+    const box = this.box(account, mailboxId);
+    this.touchNow(box, uids, modseqOnce(box));
+    return box.state.highestModseq;
+  }
+
+  async vanished(account: string, mailboxId: string, sinceModseq: number): Promise<number[]> {
+    const box = this.peek(account, mailboxId);
+    if (!box) return [];
+    return [...box.expunged].filter(([, e]) => e.modseq > sinceModseq).map(([uid]) => uid).sort((a, b) => a - b);
   }
 
   async setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {
@@ -141,6 +167,12 @@ export class MemoryUidStore implements UidStore {
   async close(): Promise<void> {
     this.closed = true;
   }
+}
+
+/** The one new mod-sequence of a write, taken on first use (RFC 7162 §3.1). */
+function modseqOnce(box: MailboxMap): () => number {
+  let value: number | undefined;
+  return () => (value ??= ++box.state.highestModseq);
 }
 
 function entriesOf(box: MailboxMap): UidEntry[] {

@@ -82,7 +82,10 @@ function migrate(db: Database.Database, timeoutMs: number): void {
 }
 
 /** The `mailbox` table row of one (account, mailbox). */
-interface MailboxRow { mbox: number; uidValidity: number; uidNext: number; syncState: string | null; version: number }
+interface MailboxRow { mbox: number; uidValidity: number; uidNext: number; syncState: string | null; version: number; highestModseq: number }
+
+/** A live entry with its mod-sequence (RFC 7162 §3.1). */
+interface EntryRow extends UidEntry { modseq: number }
 
 export class SqliteUidStore implements UidStore {
   private readonly now: () => number;
@@ -92,8 +95,20 @@ export class SqliteUidStore implements UidStore {
     this.now = options.now ?? Date.now;
     this.q = {
       mailbox: db.prepare<[string, string], MailboxRow>(
-        'SELECT m.mbox AS mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState, coalesce(v.version, 0) AS version ' +
-        'FROM mailbox m LEFT JOIN sync_version v ON v.mbox = m.mbox WHERE account = ? AND mailbox_id = ?'),
+        'SELECT m.mbox AS mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState, coalesce(v.version, 0) AS version, ' +
+        'coalesce(h.highest, 1) AS highestModseq FROM mailbox m LEFT JOIN sync_version v ON v.mbox = m.mbox ' +
+        'LEFT JOIN mailbox_modseq h ON h.mbox = m.mbox WHERE account = ? AND mailbox_id = ?'),
+      bumpModseq: db.prepare<[number], number>(
+        'INSERT INTO mailbox_modseq (mbox, highest) VALUES (?, 2) ON CONFLICT (mbox) DO UPDATE SET highest = highest + 1 RETURNING highest').pluck(),
+      setModseq: db.prepare<[number, number, number]>('INSERT OR REPLACE INTO uid_modseq (mbox, uid, modseq) VALUES (?, ?, ?)'),
+      entries: db.prepare<[string, string], EntryRow>(
+        'SELECT u.uid AS uid, u.email_id AS emailId, coalesce(q.modseq, 1) AS modseq FROM uid_map u JOIN mailbox m ON m.mbox = u.mbox ' +
+        'LEFT JOIN uid_modseq q ON q.mbox = u.mbox AND q.uid = u.uid WHERE m.account = ? AND m.mailbox_id = ? ORDER BY u.uid'),
+      vanished: db.prepare<[string, string, number], number>(
+        'SELECT e.uid FROM expunged e JOIN mailbox m ON m.mbox = e.mbox LEFT JOIN uid_modseq q ON q.mbox = e.mbox AND q.uid = e.uid ' +
+        'WHERE m.account = ? AND m.mailbox_id = ? AND coalesce(q.modseq, 1) > ? ORDER BY e.uid').pluck(),
+      dropModseqs: db.prepare<[number]>('DELETE FROM uid_modseq WHERE mbox = ?'),
+      dropHighest: db.prepare<[number]>('DELETE FROM mailbox_modseq WHERE mbox = ?'),
       bumpVersion: db.prepare<[number]>(
         'INSERT INTO sync_version (mbox, version) VALUES (?, 1) ON CONFLICT (mbox) DO UPDATE SET version = version + 1'),
       dropVersion: db.prepare<[number]>('DELETE FROM sync_version WHERE mbox = ?'),
@@ -146,7 +161,7 @@ export class SqliteUidStore implements UidStore {
     const uidValidity = nextUidValidity(this.q.maxValidity.get() ?? 0, this.now());
     this.q.setMaxValidity.run(uidValidity);
     const mbox = Number(this.q.insertMailbox.run(account, mailboxId, uidValidity).lastInsertRowid);
-    return { mbox, uidValidity, uidNext: 1, syncState: null, version: 0 };
+    return { mbox, uidValidity, uidNext: 1, syncState: null, version: 0, highestModseq: 1 };
   }
 
   /** Runs `fn` in one BEGIN IMMEDIATE transaction; SQLite errors become `NO [UNAVAILABLE]`. */
@@ -174,11 +189,20 @@ export class SqliteUidStore implements UidStore {
   }
 
   async assign(account: string, mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
-    return this.write(() => this.assignIn(this.ensureMailbox(account, mailboxId), emailIds));
+    return this.write(() => {
+      const box = this.ensureMailbox(account, mailboxId);
+      return this.assignIn(box, emailIds, this.modseqOnce(box.mbox));
+    });
+  }
+
+  /** Inside a write transaction: the one new mod-sequence of this write, taken on first use (RFC 7162 §3.1). */
+  private modseqOnce(mbox: number): () => number {
+    let value: number | undefined;
+    return () => (value ??= this.q.bumpModseq.get(mbox)!);
   }
 
   /** `assign` inside a write transaction. */
-  private assignIn(box: MailboxRow, emailIds: string[]): Map<string, number> {
+  private assignIn(box: MailboxRow, emailIds: string[], modseq: () => number): Map<string, number> {
     {
       const out = new Map<string, number>();
       let next = box.uidNext;
@@ -189,6 +213,7 @@ export class SqliteUidStore implements UidStore {
           if (next > MAX_UID) throw ImapError.no('UID space of this mailbox is exhausted', 'LIMIT');
           uid = next++;
           this.q.insertUid.run(box.mbox, uid, id);
+          this.q.setModseq.run(box.mbox, uid, modseq());
         }
         out.set(id, uid);
       }
@@ -202,7 +227,8 @@ export class SqliteUidStore implements UidStore {
     // One read transaction (WAL snapshot isolation): state and entries as of one instant.
     return this.read(() => this.db.transaction(() => {
       const row = this.q.mailbox.get(account, mailboxId)!;
-      return { ...stateOf(row), entries: this.q.list.all(account, mailboxId) };
+      const rows = this.q.entries.all(account, mailboxId);
+      return { ...stateOf(row), entries: rows.map(({ uid, emailId }) => ({ uid, emailId })), modseqs: rows.map((e) => e.modseq) };
     }).deferred());
   }
 
@@ -210,8 +236,10 @@ export class SqliteUidStore implements UidStore {
     return this.write(() => {
       const box = this.ensureMailbox(account, mailboxId);
       if (box.version !== c.version) return null;
-      this.expungeIn(box.mbox, c.expunge);
-      const assigned = this.assignIn(box, c.assign);
+      const modseq = this.modseqOnce(box.mbox);
+      this.expungeIn(box.mbox, c.expunge, modseq);
+      const assigned = this.assignIn(box, c.assign, modseq);
+      this.touchIn(box.mbox, (c.touch ?? []).flatMap((id) => this.q.uidOf.get(box.mbox, id) ?? []), modseq);
       this.q.setSync.run(c.syncState, box.mbox);
       this.q.bumpVersion.run(box.mbox);
       return { state: stateOf(this.q.mailbox.get(account, mailboxId)!), assigned };
@@ -224,11 +252,14 @@ export class SqliteUidStore implements UidStore {
 
   async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
     const at = this.now();
-    this.write(() => this.expungeIn(this.ensureMailbox(account, mailboxId).mbox, uids, at));
+    this.write(() => {
+      const { mbox } = this.ensureMailbox(account, mailboxId);
+      this.expungeIn(mbox, uids, this.modseqOnce(mbox), at);
+    });
   }
 
   /** `expunge` inside a write transaction; bumps the sync version when a live entry went. */
-  private expungeIn(mbox: number, uids: number[], at = this.now()): void {
+  private expungeIn(mbox: number, uids: number[], modseq: () => number, at = this.now()): void {
     let removed = false;
     for (const uid of uids) {
       const emailId = this.q.emailOf.get(mbox, uid);
@@ -236,9 +267,27 @@ export class SqliteUidStore implements UidStore {
       this.q.deleteUid.run(mbox, uid);
       this.q.unflagDeleted.run(mbox, uid);
       this.q.recordExpunge.run(mbox, uid, emailId, at);
+      this.q.setModseq.run(mbox, uid, modseq());
       removed = true;
     }
     if (removed) this.q.bumpVersion.run(mbox);
+  }
+
+  /** `touch` inside a write transaction: the live ones of `uids` get the write's mod-sequence. */
+  private touchIn(mbox: number, uids: number[], modseq: () => number): void {
+    for (const uid of uids) if (this.q.emailOf.get(mbox, uid) !== undefined) this.q.setModseq.run(mbox, uid, modseq());
+  }
+
+  async touch(account: string, mailboxId: string, uids: number[]): Promise<number> {
+    return this.write(() => {
+      const box = this.ensureMailbox(account, mailboxId);
+      this.touchIn(box.mbox, uids, this.modseqOnce(box.mbox));
+      return stateOf(this.q.mailbox.get(account, mailboxId)!).highestModseq;
+    });
+  }
+
+  async vanished(account: string, mailboxId: string, sinceModseq: number): Promise<number[]> {
+    return this.read(() => this.q.vanished.all(account, mailboxId, sinceModseq));
   }
 
   async setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {
@@ -254,7 +303,7 @@ export class SqliteUidStore implements UidStore {
     this.write(() => {
       const row = this.q.mailbox.get(account, mailboxId);
       if (!row) return;
-      for (const stmt of [this.q.dropMap, this.q.dropExpunged, this.q.dropDeleted, this.q.dropVersion, this.q.dropMailbox]) stmt.run(row.mbox);
+      for (const stmt of [this.q.dropMap, this.q.dropExpunged, this.q.dropModseqs, this.q.dropHighest, this.q.dropDeleted, this.q.dropVersion, this.q.dropMailbox]) stmt.run(row.mbox);
     });
   }
 
@@ -276,5 +325,5 @@ export class SqliteUidStore implements UidStore {
 }
 
 function stateOf(row: MailboxRow): MailboxUidState {
-  return { uidValidity: row.uidValidity, uidNext: row.uidNext, syncState: row.syncState, version: row.version };
+  return { uidValidity: row.uidValidity, uidNext: row.uidNext, syncState: row.syncState, version: row.version, highestModseq: row.highestModseq };
 }

@@ -28,12 +28,20 @@ export interface MailboxUidState {
    * the ones a sync saw), so APPEND bursts never starve a sync. `commitSync` compares it (compare-and-set).
    */
   version: number;
+  /**
+   * RFC 7162 §3.1.1 HIGHESTMODSEQ: the gateway's own per-mailbox mod-sequence counter (DESIGN.md rule 5), never
+   * decreasing, at least 1. Every write that changes a message (assign, expunge, `touch`, a sync's `touch`) takes
+   * the next value, so a mod-sequence names one change of the mailbox across all sessions and processes.
+   */
+  highestModseq: number;
 }
 
 /** One consistent read of a mailbox's state and live map, the starting point of a sync (sync.ts). */
 export interface MailboxSnapshot extends MailboxUidState {
   /** Live entries ascending by UID. */
   entries: UidEntry[];
+  /** RFC 7162 §3.1 per-message mod-sequence of each entry (same index as `entries`). */
+  modseqs: number[];
 }
 
 /** The outcome of one sync, applied by `commitSync` only if the map is still at `version`. */
@@ -46,6 +54,11 @@ export interface SyncCommit {
   assign: string[];
   /** The JMAP Email state the map reflects after this commit. */
   syncState: string;
+  /**
+   * Email ids whose metadata (keywords) changed (JMAP `Email/changes` updated): their live entries get the
+   * commit's new mod-sequence (RFC 7162 §3.1; a spurious bump is harmless). Absent = none.
+   */
+  touch?: string[];
 }
 
 /** One live message of a mailbox: its UID and the JMAP email id it stands for. */
@@ -64,7 +77,8 @@ export interface UidStore {
   /**
    * Atomically assign UIDs to those `emailIds` (in the given order) that have no live UID in the mailbox.
    * Returns the live UID of every id passed (old or new). The new UIDs are all above every UID ever issued
-   * in that mailbox, ascending in the order given.
+   * in that mailbox, ascending in the order given, and all get one new mod-sequence (RFC 7162 §3.1: above every
+   * message's).
    */
   assign(account: string, mailboxId: string, emailIds: string[]): Promise<Map<string, number>>;
 
@@ -73,7 +87,7 @@ export interface UidStore {
 
   /**
    * Remove live entries (the messages were expunged from the mailbox). Their UIDs are never issued again,
-   * and their email ids get new UIDs if they come back.
+   * and their email ids get new UIDs if they come back. They get one new mod-sequence, kept for `vanished`.
    */
   expunge(account: string, mailboxId: string, uids: number[]): Promise<void>;
 
@@ -82,7 +96,8 @@ export interface UidStore {
 
   /**
    * Compare-and-set of a sync (DESIGN.md rules 2 and 4): in one transaction, if the mailbox's `version` is still
-   * `c.version`, expunge `c.expunge`, assign `c.assign` (as `assign` does), record `c.syncState` and bump the
+   * `c.version`, expunge `c.expunge`, assign `c.assign` (as `assign` does), give `c.touch` (and the assigned and
+   * expunged UIDs) one new mod-sequence when any of them changed anything, record `c.syncState` and bump the
    * version; returns the new state and the UID of every assigned id. Returns null, changing nothing, when another
    * writer got there first: the caller syncs again from a fresh snapshot. This is what keeps a sync that listed
    * an email before another session expunged it from giving it a new UID (a "ghost").
@@ -104,6 +119,19 @@ export interface UidStore {
    */
   getDeleted(account: string, mailboxId: string): Promise<Set<number>>;
   setDeleted(account: string, mailboxId: string, uids: number[], deleted: boolean): Promise<void>;
+
+  /**
+   * RFC 7162 §3.1: give the live `uids` one new mod-sequence (HIGHESTMODSEQ + 1) in one transaction, after the
+   * gateway changed their flags (STORE). Returns the mailbox's HIGHESTMODSEQ afterwards (unchanged when no UID
+   * was live).
+   */
+  touch(account: string, mailboxId: string, uids: number[]): Promise<number>;
+
+  /**
+   * RFC 7162 §3.2.5.2 / §3.2.6: expunged UIDs of the mailbox whose expunge mod-sequence is above `sinceModseq`,
+   * ascending. Expunge history is kept as long as the mailbox (never trimmed).
+   */
+  vanished(account: string, mailboxId: string, sinceModseq: number): Promise<number[]>;
 
   close(): Promise<void>;
 }

@@ -188,7 +188,7 @@ describe('raw IMAP', () => {
       await expect('DELETE Nope', /^x NO \[NONEXISTENT\]/);
       await expect('DELETE inbox', /^x NO/);
       await expect('SUBSCRIBE Nope', /^x NO \[NONEXISTENT\]/);
-      await expect('STATUS P (HIGHESTMODSEQ)', /^x BAD/);
+      await expect('STATUS Nope (HIGHESTMODSEQ)', /^x NO \[NONEXISTENT\]/);
       assert.equal(JSON.stringify(await jmapMailboxes(bed)), before);
     } finally {
       c.close();

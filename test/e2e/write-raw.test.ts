@@ -112,13 +112,16 @@ describe('STORE', () => {
     c.close();
   });
 
-  test('\\Recent and unknown system flags are BAD; EXAMINE makes STORE NO; UNCHANGEDSINCE is BAD', async () => {
+  test('\\Recent and unknown system flags are BAD; EXAMINE makes STORE NO; UNCHANGEDSINCE 0 changes nothing', async () => {
     await mailboxWith('store-3', 1);
     const c = await session('store-3');
     assert.match((await c.command('a', 'STORE 1 +FLAGS (\\Recent)')).at(-1)!, /^a BAD /);
     assert.match((await c.command('b', 'STORE 1 +FLAGS (\\Important)')).at(-1)!, /^b BAD /);
     assert.match((await c.command('c', 'STORE 1 +FLAGS (\\*)')).at(-1)!, /^c BAD /);
-    assert.match((await c.command('d', 'STORE 1 (UNCHANGEDSINCE 5) +FLAGS (\\Seen)')).at(-1)!, /^d BAD /);
+    // RFC 7162 §3.1.3 Example 8: UNCHANGEDSINCE 0 always fails.
+    const d = await c.command('d', 'STORE 1 (UNCHANGEDSINCE 0) +FLAGS (\\Seen)');
+    assert.equal(d.at(-1), 'd OK [MODIFIED 1] Conditional STORE failed');
+    assert.ok(d.slice(0, -1).every((l) => l.startsWith('* OK [HIGHESTMODSEQ ')), 'no FETCH: nothing changed');
     await c.command('e', 'EXAMINE store-3');
     assert.match((await c.command('f', 'STORE 1 +FLAGS (\\Seen)')).at(-1)!, /^f NO \[READ-ONLY\] /);
     assert.match((await c.command('g', 'EXPUNGE')).at(-1)!, /^g NO \[READ-ONLY\] /);

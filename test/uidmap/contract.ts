@@ -266,6 +266,32 @@ export function runUidStoreContract(name: string, makeStore: () => Promise<Store
     assert.equal((await store.list(A, 'inbox')).length, 1);
   }));
 
+  test(`${name}: mod-sequences (RFC 7162 §3.1): each change takes the next value; VANISHED history`, () => withStore(async ({ store }) => {
+    const fresh = await store.openMailbox(A, 'inbox');
+    assert.equal(fresh.highestModseq, 1, 'a positive HIGHESTMODSEQ from the start');
+    await store.assign(A, 'inbox', ['a', 'b']); // one write: both get modseq 2
+    await store.assign(A, 'inbox', ['a', 'c']); // a already live: only c changes, modseq 3
+    let snap = await store.snapshot(A, 'inbox');
+    assert.equal(snap.highestModseq, 3);
+    assert.deepEqual(snap.modseqs, [2, 2, 3]);
+    assert.equal(await store.touch(A, 'inbox', [1, 99]), 4, 'touch of a live UID takes the next value');
+    assert.equal(await store.touch(A, 'inbox', [99]), 4, 'touch of no live UID changes nothing');
+    await store.expunge(A, 'inbox', [2]); // modseq 5
+    assert.deepEqual(await store.vanished(A, 'inbox', 4), [2]);
+    assert.deepEqual(await store.vanished(A, 'inbox', 5), []);
+    snap = await store.snapshot(A, 'inbox');
+    const done = await store.commitSync(A, 'inbox', { version: snap.version, expunge: [1], assign: ['d'], syncState: 's2', touch: ['c', 'gone'] });
+    assert.ok(done);
+    assert.equal(done.state.highestModseq, 6, 'one commit is one change: one new mod-sequence');
+    snap = await store.snapshot(A, 'inbox');
+    assert.deepEqual(snap.entries.map((e) => e.uid), [3, 4]);
+    assert.deepEqual(snap.modseqs, [6, 6]);
+    assert.deepEqual(await store.vanished(A, 'inbox', 0), [1, 2]);
+    assert.deepEqual(await store.vanished(A, 'inbox', 5), [1]);
+    const other = await store.openMailbox(A, 'other');
+    assert.equal(other.highestModseq, 1, 'the counter is per mailbox');
+  }));
+
   // Only stores that persist have a restart to survive: the test is registered for them alone (never skipped).
   if (opts.persistent) test(`${name}: restart keeps UIDs, UIDVALIDITY, UIDNEXT, sync state, \\Deleted and expunge history`, async () => {
     await withStore(async ({ store, restart }) => {
@@ -277,7 +303,9 @@ export function runUidStoreContract(name: string, makeStore: () => Promise<Store
       await store.setSyncState(A, 'inbox', 'st-9');
       const s2 = await restart();
       const again = await s2.openMailbox(A, 'inbox');
-      assert.deepEqual({ ...again, version: undefined }, { uidValidity: inbox.uidValidity, uidNext: 4, syncState: 'st-9', version: undefined });
+      // HIGHESTMODSEQ: 1 at creation, 2 for the assign, 3 for the expunge (RFC 7162 §3.1, store.ts).
+      assert.deepEqual({ ...again, version: undefined }, { uidValidity: inbox.uidValidity, uidNext: 4, syncState: 'st-9', version: undefined, highestModseq: 3 });
+      assert.deepEqual(await s2.vanished(A, 'inbox', 2), [2], 'expunge history with its mod-sequence survives restart');
       assert.ok(again.version > 0, 'sync version survives restart');
       assert.equal((await s2.openMailbox(A, 'sent')).uidValidity, sent.uidValidity);
       assert.deepEqual(await s2.list(A, 'inbox'), [{ uid: 1, emailId: 'a' }, { uid: 3, emailId: 'c' }]);

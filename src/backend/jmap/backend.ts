@@ -185,8 +185,8 @@ export class JmapBackend implements MailBackend {
     return this.changes('Mailbox', sinceState);
   }
 
-  updateKeywords(changes: SetChange[]): Promise<void> {
-    return this.updateAllOrNothing('keywords', changes);
+  updateKeywords(changes: SetChange[], opts: { ifInState?: string } = {}): Promise<void> {
+    return this.updateAllOrNothing('keywords', changes, opts.ifInState);
   }
 
   updateMailboxes(changes: SetChange[]): Promise<void> {
@@ -371,7 +371,7 @@ export class JmapBackend implements MailBackend {
    * already changed gets the inverse patch of what really changed, then the first error is thrown.
    * Batches hold at most min(maxObjectsInSet, maxObjectsInGet) emails; requests at most maxCallsInRequest calls.
    */
-  private async updateAllOrNothing(field: PatchField, changes: SetChange[]): Promise<void> {
+  private async updateAllOrNothing(field: PatchField, changes: SetChange[], ifInState?: string): Promise<void> {
     const wanted = changes.filter((c) => c.add.length + c.remove.length > 0);
     if (wanted.length === 0) return;
     const { limits } = await this.client.session();
@@ -382,7 +382,10 @@ export class JmapBackend implements MailBackend {
     outer: for (const group of chunk(batches.map((b, i) => ({ b, i })), pairsPerRequest)) {
       const calls = group.flatMap(({ b, i }): MethodCall[] => [
         ['Email/get', { accountId: this.accountId, ids: b.map((c) => c.id), properties: ['id', field] }, `p${i}`],
-        ['Email/set', { accountId: this.accountId, update: Object.fromEntries(b.map((c) => [c.id, forward(field, c)])) }, `s${i}`],
+        ['Email/set', {
+          accountId: this.accountId, update: Object.fromEntries(b.map((c) => [c.id, forward(field, c)])),
+          ...(i === 0 && ifInState !== undefined ? { ifInState } : {}),
+        }, `s${i}`],
       ]);
       let responses;
       try { responses = await this.client.call(calls); } catch (err) { failure = err; break; }

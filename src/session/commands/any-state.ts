@@ -28,14 +28,24 @@ export async function idCommand(s: Session, c: CommandOf<'ID'>): Promise<Handler
 }
 
 /**
- * Extensions a client may ENABLE (RFC 5161 §3.1). None yet: ENABLE answers `* ENABLED` with the subset it turned
- * on, which is empty until UTF8=ACCEPT / CONDSTORE / QRESYNC work.
+ * Extensions a client may ENABLE (RFC 5161 §3.1), keyed by the upper-cased name the parser gives, valued by the
+ * spelling the ENABLED response and `Session.enabled` use:
+ * - `IMAP4rev2`: RFC 9051 Appendix A, a server advertising both versions keeps rev1 behaviour until this
+ *   (docs/rev2.md lists what changes).
+ * - `UTF8=ACCEPT`: RFC 6855 §3, UTF-8 mailbox names and quoted strings, APPEND `UTF8 (...)`.
+ * - `CONDSTORE`: RFC 7162 §3.1, a CONDSTORE enabling command (session/condstore.ts). ENABLE is valid only with no
+ *   mailbox selected, so no HIGHESTMODSEQ is due here. QRESYNC is not offered yet, so ENABLE ignores it.
  */
-export const ENABLEABLE: ReadonlySet<string> = new Set<string>();
+export const ENABLEABLE: ReadonlyMap<string, string> = new Map([
+  ['CONDSTORE', 'CONDSTORE'],
+  ['IMAP4REV2', 'IMAP4rev2'],
+  ['UTF8=ACCEPT', 'UTF8=ACCEPT'],
+]);
 
-/** RFC 5161 §3.1 */
+/** RFC 5161 §3.1: ENABLED lists only what this command turned on (RFC 9051 §6.3.1: "SHOULD only contain"). */
 export async function enableCommand(s: Session, c: CommandOf<'ENABLE'>): Promise<HandlerResult> {
-  const turnedOn = c.capabilities.filter((cap) => ENABLEABLE.has(cap) && !s.enabled.has(cap));
+  const turnedOn = [...new Set(c.capabilities.map((cap) => ENABLEABLE.get(cap.toUpperCase())))]
+    .filter((cap): cap is string => cap !== undefined && !s.enabled.has(cap));
   for (const cap of turnedOn) s.enabled.add(cap);
   await s.send({ type: 'ENABLED', capabilities: turnedOn });
 }

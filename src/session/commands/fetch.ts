@@ -11,6 +11,10 @@
  *   or when a header value is not printable 7-bit (JMAP may have replaced invalid octets, RFC 8621 §4.1.2.1, so
  *   such header blocks come from the raw message). Each blob is downloaded at most once per command.
  *
+ * CONDSTORE (RFC 7162 §3.1.4): MODSEQ and CHANGEDSINCE (which implies MODSEQ) are CONDSTORE enabling commands;
+ * they first read the mailbox's current mod-sequences through one UID-map sync (one `Email/changes`, plus an
+ * `Email/get` of changed ids), so a keyword change made directly in JMAP counts. VANISHED needs QRESYNC: BAD.
+ *
  * Line ends: bytes taken from the stored message go out exactly as stored (BODY[] is the message byte for byte,
  * bare LF included, and its length is RFC822.SIZE); lines the gateway writes itself end in CRLF. BINARY is the
  * decoded content as decoded, line ends untouched (RFC 9051 §6.4.5, RFC 3516 §4.2: only the transfer encoding is
@@ -30,6 +34,7 @@ import { MemoryMessageCache, type CachedMessage } from '../../cache/message-cach
 import type { HandlerResult } from '../dispatch.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView, MessageRef } from '../view.ts';
+import { enableCondstore, freshModseqs, isCondstore } from '../condstore.ts';
 
 /**
  * Messages per batch. Metadata and header blocks are small: a big batch makes one JMAP request (the client splits
@@ -49,11 +54,18 @@ type Need = {
 type HeaderList = Array<{ name: string; value: string }>;
 
 export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<HandlerResult> {
-  if (c.changedSince !== undefined || c.vanished) throw ImapError.bad('CHANGEDSINCE/VANISHED need CONDSTORE/QRESYNC, not supported yet');
+  if (c.vanished) throw ImapError.bad('VANISHED needs ENABLE QRESYNC, which this server does not offer (RFC 7162 §3.2.6)');
   const view = s.selected!;
-  const items = c.uid && !c.items.some((i) => i.type === 'UID') ? [{ type: 'UID' } as FetchItem, ...c.items] : c.items;
+  let items = c.uid && !c.items.some((i) => i.type === 'UID') ? [{ type: 'UID' } as FetchItem, ...c.items] : c.items;
+  // RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ.
+  if (c.changedSince !== undefined && !items.some((i) => i.type === 'MODSEQ')) items = [...items, { type: 'MODSEQ' }];
   const need = needsOf(items, view.readOnly);
-  const refs = view.resolve(c.sequence, c.uid);
+  let refs = view.resolve(c.sequence, c.uid);
+  if (items.some((i) => i.type === 'MODSEQ')) {
+    if (!(await enableCondstore(s))) await freshModseqs(s); // enabling already read them
+    const since = c.changedSince;
+    if (since !== undefined) refs = refs.filter((r) => view.modseqOf(r.uid) > since);
+  }
   const batch = need.blob || need.structure ? BATCH_WITH_BLOBS : BATCH_METADATA;
   for (let i = 0; i < refs.length; i += batch) await fetchBatch(s, view, refs.slice(i, i + batch), items, need);
 }
@@ -64,6 +76,7 @@ function needsOf(items: FetchItem[], readOnly: boolean): Need {
     switch (item.type) {
       case 'UID':
       case 'EMAILID':
+      case 'MODSEQ':
         break;
       case 'FLAGS':
       case 'INTERNALDATE':
@@ -180,12 +193,15 @@ async function fetchBatch(s: Session, view: MailboxView, refs: MessageRef[], ite
     if (derive(m, need, previews.get(m.ref.emailId)) && m.meta) blobCache.put(accountKey, m.meta.blobId, m.derived);
     for (const item of items) if (item.type === 'BINARY' || item.type === 'BINARY.SIZE') binaryOf(m, item.part);
   }
-  if (need.setsSeen) await markSeen(s, present, metaById);
+  const seen = need.setsSeen ? await markSeen(s, present, metaById) : new Set<number>();
   for (const m of msgs) {
     const out: FetchResponseItem[] = [];
     for (const item of items) out.push(...respond(view, m, item));
     if (need.setsSeen && !items.some((i) => i.type === 'FLAGS') && m.meta) {
       out.push({ type: 'FLAGS', flags: view.flagsOf(m.ref.uid, m.meta.keywords) }); // RFC 9051 §6.4.5: \Seen was set
+    }
+    if (seen.has(m.ref.uid) && isCondstore(s) && !items.some((i) => i.type === 'MODSEQ')) {
+      out.push({ type: 'MODSEQ', modseq: view.modseqOf(m.ref.uid) }); // RFC 7162 §3.1: a flag change carries MODSEQ
     }
     await s.send({ type: 'FETCH', seq: m.ref.seq, items: out });
   }
@@ -235,12 +251,19 @@ function binaryOf(m: Msg, path: number[]): Uint8Array {
   return data;
 }
 
-/** Implicit `\Seen` of a non-PEEK body fetch (RFC 9051 §6.4.5), stored before the data is sent. */
-async function markSeen(s: Session, refs: MessageRef[], metaById: Map<string, EmailMeta>): Promise<void> {
-  const unseen = refs.map((r) => metaById.get(r.emailId)).filter((m): m is EmailMeta => !!m && !m.keywords.includes('$seen'));
-  if (unseen.length === 0) return;
-  await s.account!.backend.updateKeywords(unseen.map((m) => ({ id: m.id, add: ['$seen'], remove: [] })));
-  for (const m of unseen) m.keywords = [...m.keywords, '$seen'];
+/**
+ * Implicit `\Seen` of a non-PEEK body fetch (RFC 9051 §6.4.5), stored before the data is sent; the changed
+ * messages get a new mod-sequence (RFC 7162 §3.1). Returns their UIDs.
+ */
+async function markSeen(s: Session, refs: MessageRef[], metaById: Map<string, EmailMeta>): Promise<Set<number>> {
+  const unseen = refs.filter((r) => { const m = metaById.get(r.emailId); return !!m && !m.keywords.includes('$seen'); });
+  if (unseen.length === 0) return new Set();
+  await s.account!.backend.updateKeywords(unseen.map((r) => ({ id: r.emailId, add: ['$seen'], remove: [] })));
+  for (const r of unseen) { const m = metaById.get(r.emailId)!; m.keywords = [...m.keywords, '$seen']; }
+  const view = s.selected!;
+  const modseq = await s.config.uidStore.touch(s.account!.accountKey, view.mailboxId, unseen.map((r) => r.uid));
+  view.setModseqs(new Map(unseen.map((r) => [r.uid, modseq] as const)), modseq);
+  return new Set(unseen.map((r) => r.uid));
 }
 
 async function downloadAll(s: Session, refs: MessageRef[], metaById: Map<string, EmailMeta>): Promise<Map<string, Uint8Array>> {
@@ -259,6 +282,8 @@ function respond(view: MailboxView, m: Msg, item: FetchItem): FetchResponseItem[
   switch (item.type) {
     case 'UID':
       return [{ type: 'UID', uid: ref.uid }];
+    case 'MODSEQ': // RFC 7162 §3.1.4.2
+      return [{ type: 'MODSEQ', modseq: view.modseqOf(ref.uid) }];
     case 'FLAGS':
       return [{ type: 'FLAGS', flags: view.flagsOf(ref.uid, meta!.keywords) }];
     case 'INTERNALDATE':

@@ -15,15 +15,17 @@ import { encodeName, resolveMailbox } from '../names.ts';
 import type { Session } from '../session.ts';
 import { syncMailbox } from '../sync.ts';
 import { appendLimit } from '../capabilities.ts';
+import { enableCondstore } from '../condstore.ts';
 
 /** Items that are answered here; the rest need an extension this server does not offer, so they are BAD. */
 const SERVED: ReadonlySet<StatusItem> = new Set<StatusItem>([
   'MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'RECENT', 'MAILBOXID', 'APPENDLIMIT', 'DELETED-STORAGE',
+  'HIGHESTMODSEQ',
 ]);
 /** Items that need the UID map synced. */
-const FROM_MAP: ReadonlySet<StatusItem> = new Set<StatusItem>(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'DELETED-STORAGE']);
+const FROM_MAP: ReadonlySet<StatusItem> = new Set<StatusItem>(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'DELETED-STORAGE', 'HIGHESTMODSEQ']);
 
-/** BAD for items of extensions not advertised (HIGHESTMODSEQ needs CONDSTORE, RFC 7162 §3.1.2). */
+/** BAD for items of extensions not advertised. */
 export function checkStatusItems(items: StatusItem[]): void {
   const unknown = items.find((i) => !SERVED.has(i));
   if (unknown) throw ImapError.bad(`STATUS item ${unknown} is not supported by this server`);
@@ -31,6 +33,7 @@ export function checkStatusItems(items: StatusItem[]): void {
 
 export async function statusCommand(s: Session, c: CommandOf<'STATUS'>): Promise<HandlerResult> {
   checkStatusItems(c.items);
+  if (c.items.includes('HIGHESTMODSEQ')) await enableCondstore(s); // RFC 7162 §3.1: a CONDSTORE enabling command
   const mailbox = await resolveMailbox(s, c.mailbox);
   if (!mailbox.info.myRights.mayReadItems) throw ImapError.no(`Permission denied to read ${mailbox.name}`, 'NOPERM');
   const attributes = await mailboxStatus(s, mailbox, c.items);
@@ -70,6 +73,7 @@ export async function mailboxStatus(s: Session, mailbox: ImapMailbox, items: Sta
         const ids = live.filter((e) => deleted.has(e.uid)).map((e) => e.emailId);
         return (await backend.getEmails(ids)).reduce((sum, m) => sum + m.size, 0);
       }
+      case 'HIGHESTMODSEQ': return map!.highestModseq; // RFC 7162 §3.1.2 (the UID store's counter, DESIGN.md rule 5)
       case 'APPENDLIMIT': return appendLimit(s); // RFC 7889 §3.2: the same for every mailbox
       default: throw ImapError.bad(`STATUS item ${item} is not supported by this server`);
     }

@@ -1,31 +1,66 @@
 /**
- * STORE / UID STORE (RFC 9051 §6.4.6, §6.4.9): FLAGS, +FLAGS, -FLAGS and their .SILENT forms.
+ * STORE / UID STORE (RFC 9051 §6.4.6, §6.4.9): FLAGS, +FLAGS, -FLAGS and their .SILENT forms, and the CONDSTORE
+ * modifier UNCHANGEDSINCE (RFC 7162 §3.1.3).
  *
  * Keywords live in JMAP (one `Email/set` keywords patch per message, all-or-nothing: JmapBackend.updateKeywords);
  * `\Deleted` lives in the UID store (DESIGN.md rule 6). The resulting flags are computed from the keywords read
- * just before the patch, so the untagged FETCH shows what the message now has.
+ * just before the patch, so the untagged FETCH shows what the message now has. Messages whose flags really
+ * changed get one new mod-sequence (UidStore.touch); setting a flag already set changes nothing (RFC 7162 §3.1).
+ *
+ * UNCHANGEDSINCE: the current mod-sequences are read through a UID-map sync (so a keyword change made directly in
+ * JMAP counts), messages above the value are left alone and reported in `[MODIFIED set]`, and the patch carries
+ * JMAP `ifInState` = the state that sync saw: a change racing in between makes JMAP refuse (`stateMismatch`,
+ * nothing written) and the whole check runs again, up to CONDITIONAL_ATTEMPTS times.
  *
  * Round trips: one `Email/get` (current keywords) plus, when anything changes, one request of `Email/get` +
- * `Email/set` (and one more to revert on a partial failure).
+ * `Email/set` (and one more to revert on a partial failure). UNCHANGEDSINCE adds one `Email/changes` (plus an
+ * `Email/get` of changed ids) per attempt.
  */
+import { isStateMismatch } from '../../backend/backend.ts';
+import { codes } from '../../protocol/encode.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import type { CommandOf, FetchResponseItem } from '../../protocol/types.ts';
+import { enableCondstore, freshModseqs, isCondstore } from '../condstore.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import { parseFlagArgs } from '../flag-args.ts';
 import type { Session } from '../session.ts';
+import type { MessageRef } from '../view.ts';
 
 type Change = { id: string; add: string[]; remove: string[] };
 
+/** Attempts of a conditional STORE whose `ifInState` lost a race with another JMAP writer. */
+const CONDITIONAL_ATTEMPTS = 5;
+
 export async function storeCommand(s: Session, c: CommandOf<'STORE'>): Promise<HandlerResult> {
-  if (c.unchangedSince !== undefined) throw ImapError.bad('UNCHANGEDSINCE needs CONDSTORE, not supported yet');
-  const want = parseFlagArgs(c.flags);
   const view = s.selected!;
   if (view.readOnly) throw ImapError.no('Mailbox is read-only', 'READ-ONLY');
+  if (c.unchangedSince !== undefined) await enableCondstore(s); // RFC 7162 §3.1: an enabling command
   const refs = view.resolve(c.sequence, c.uid);
   if (refs.length === 0) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await storeOnce(s, c, refs);
+    } catch (err) {
+      if (c.unchangedSince === undefined || !isStateMismatch(err) || attempt >= CONDITIONAL_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function storeOnce(s: Session, c: CommandOf<'STORE'>, refs: MessageRef[]): Promise<HandlerResult> {
+  const want = parseFlagArgs(c.flags);
+  const view = s.selected!;
   const account = s.account!;
-  const metas = new Map((await account.backend.getEmails(refs.map((r) => r.emailId))).map((m) => [m.id, m] as const));
-  const live = refs.filter((r) => metas.has(r.emailId)); // gone from the store since the view was built: skipped
+  let targets = refs;
+  let failed: MessageRef[] = [];
+  let ifInState: string | undefined;
+  const since = c.unchangedSince;
+  if (since !== undefined) {
+    ifInState = (await freshModseqs(s)).emailState;
+    failed = refs.filter((r) => view.modseqOf(r.uid) > since); // RFC 7162 §3.1.3: not performed
+    targets = refs.filter((r) => view.modseqOf(r.uid) <= since);
+  }
+  const metas = new Map((await account.backend.getEmails(targets.map((r) => r.emailId))).map((m) => [m.id, m] as const));
+  const live = targets.filter((r) => metas.has(r.emailId)); // gone from the store since the view was built: skipped
   const after = new Map<number, string[]>();
   const changes: Change[] = [];
   for (const r of live) {
@@ -49,7 +84,7 @@ export async function storeCommand(s: Session, c: CommandOf<'STORE'>): Promise<H
   await uidStore.setDeleted(account.accountKey, view.mailboxId, on, true);
   await uidStore.setDeleted(account.accountKey, view.mailboxId, off, false);
   try {
-    await account.backend.updateKeywords(changes);
+    await account.backend.updateKeywords(changes, ifInState !== undefined ? { ifInState } : {});
   } catch (err) {
     await uidStore.setDeleted(account.accountKey, view.mailboxId, on, false);
     await uidStore.setDeleted(account.accountKey, view.mailboxId, off, true);
@@ -58,11 +93,28 @@ export async function storeCommand(s: Session, c: CommandOf<'STORE'>): Promise<H
   for (const u of on) view.deleted.add(u);
   for (const u of off) view.deleted.delete(u);
 
-  if (c.silent) return;
-  for (const r of live) {
-    const items: FetchResponseItem[] = [{ type: 'FLAGS', flags: view.flagsOf(r.uid, after.get(r.uid)!) }];
-    if (c.uid) items.unshift({ type: 'UID', uid: r.uid }); // RFC 9051 §6.4.9: UID in every FETCH of a UID command
-    await s.send({ type: 'FETCH', seq: r.seq, items });
+  // RFC 7162 §3.1: one new mod-sequence for the messages whose flags really changed.
+  const flipped = new Set(flip);
+  const changedIds = new Set(changes.filter((ch) => ch.add.length + ch.remove.length > 0).map((ch) => ch.id));
+  const touched = live.filter((r) => changedIds.has(r.emailId) || flipped.has(r.uid)).map((r) => r.uid);
+  if (touched.length > 0) {
+    const modseq = await uidStore.touch(account.accountKey, view.mailboxId, touched);
+    view.setModseqs(new Map(touched.map((u) => [u, modseq] as const)), modseq);
+  }
+
+  const condstore = isCondstore(s);
+  // RFC 7162 §3.1.3: with UNCHANGEDSINCE a FETCH with MODSEQ is sent even for .SILENT.
+  if (!c.silent || since !== undefined) {
+    for (const r of live) {
+      const items: FetchResponseItem[] = [];
+      if (c.uid) items.push({ type: 'UID', uid: r.uid }); // RFC 9051 §6.4.9: UID in every FETCH of a UID command
+      if (!c.silent) items.push({ type: 'FLAGS', flags: view.flagsOf(r.uid, after.get(r.uid)!) });
+      if (condstore) items.push({ type: 'MODSEQ', modseq: view.modseqOf(r.uid) });
+      await s.send({ type: 'FETCH', seq: r.seq, items });
+    }
+  }
+  if (failed.length > 0) {
+    return { code: codes.modified(failed.map((r) => (c.uid ? r.uid : r.seq))), text: 'Conditional STORE failed' };
   }
 }
 

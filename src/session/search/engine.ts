@@ -64,6 +64,7 @@ export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]
   const n = view.uids.length;
   const ctx: EvalContext = {
     exists: n, maxUid: n > 0 ? view.uids[n - 1]! : 0, deleted: view.deleted, saved: new Set(view.savedUids), now: Date.now(),
+    modseqOf: (uid) => view.modseqOf(uid),
   };
   const all = allMessages(view);
   const hit = new Uint8Array(n);

@@ -40,6 +40,8 @@ export interface EvalContext {
   saved: Set<number>;
   /** Evaluation time, for RFC 5032 OLDER / YOUNGER. */
   now: number;
+  /** RFC 7162 §3.1.5: a message's mod-sequence (MODSEQ key); absent, MODSEQ matches nothing. */
+  modseqOf?: (uid: number) => number;
 }
 
 /** Data tier a key needs (see the module comment). */
@@ -54,7 +56,6 @@ export function prepare(keys: SearchKey[]): SearchKey {
       case 'NOT': return { type: 'NOT', key: fold(k.key) };
       case 'OR': return { type: 'OR', left: fold(k.left), right: fold(k.right) };
       case 'AND': return { type: 'AND', keys: k.keys.map(fold) };
-      case 'MODSEQ': throw ImapError.bad('MODSEQ search needs CONDSTORE, which this server does not offer yet');
       case 'SAVEDATESUPPORTED': throw ImapError.bad('SAVEDATE is not supported by this server');
       case 'DATE':
         if (k.field === 'SAVED') throw ImapError.bad('SAVEDATE is not supported by this server');
@@ -163,7 +164,9 @@ export function evaluate(key: SearchKey, m: MessageData, ctx: EvalContext): bool
     }
     case 'BODY': return m.text ? m.text.body.includes(key.value) : undefined;
     case 'TEXT': return m.text ? m.text.header.includes(key.value) || m.text.body.includes(key.value) : undefined;
-    default: return false; // MODSEQ / SAVED* are refused by `prepare`
+    // RFC 7162 §3.1.5: mod-sequence >= the value. One mod-sequence per message covers every entry name.
+    case 'MODSEQ': return ctx.modseqOf ? ctx.modseqOf(m.uid) >= key.modseq : false;
+    default: return false; // SAVED* are refused by `prepare`
   }
 }
 
