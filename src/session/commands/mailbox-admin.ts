@@ -29,8 +29,10 @@ export async function createCommand(s: Session, c: CommandOf<'CREATE'>): Promise
   const { parent, missing } = splitExisting(tree, levels);
   const chain: MailboxCreate[] = missing.map((l) => ({ name: toJmapName(l) }));
   if (role) chain[chain.length - 1]!.role = role;
-  await s.account!.backend.createMailboxes(parent?.info.id ?? null, chain);
-  return { text: 'CREATE completed' };
+  const ids = await s.account!.backend.createMailboxes(parent?.info.id ?? null, chain);
+  const created = ids[ids.length - 1];
+  // RFC 8474 §4.1: the new mailbox's MAILBOXID (its JMAP id) in the tagged OK.
+  return { text: 'CREATE completed', ...(created ? { code: { name: 'MAILBOXID', data: `(${created})` } } : {}) };
 }
 
 /**

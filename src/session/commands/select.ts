@@ -43,6 +43,8 @@ export async function selectCommand(s: Session, c: CommandOf<'SELECT' | 'EXAMINE
   });
   await s.send({ type: 'status', status: 'OK', code: { name: 'UIDVALIDITY', data: String(view.uidValidity) }, text: 'UIDs valid' });
   await s.send({ type: 'status', status: 'OK', code: { name: 'UIDNEXT', data: String(view.uidNext) }, text: 'Predicted next UID' });
+  // RFC 8474 §4.2: the mailbox's object id (its JMAP id, stable across renames, never reused by JMAP).
+  await s.send({ type: 'status', status: 'OK', code: { name: 'MAILBOXID', data: `(${mailbox.info.id})` }, text: 'Ok' });
   // RFC 7162 §3.1.2.1: every mailbox keeps mod-sequences (UID store), so never NOMODSEQ.
   if (isCondstore(s)) await s.send({ type: 'status', status: 'OK', code: { name: 'HIGHESTMODSEQ', data: String(view.highestModseq) }, text: 'Highest' });
   s.selected = view;
