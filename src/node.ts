@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     logger: log,
     authFailureDelayMs: config.authFailureDelayMs,
     headerSource: config.headerSource === 'raw' ? 'raw' : 'jmap',
+    connectionLimits: { perAddress: config.maxConnectionsPerAddress, perUser: config.maxConnectionsPerUser },
     // Every listener throttles failed logins: growing delays per user and address, then a temporary block.
     throttle: new AuthThrottle({ ...DEFAULT_THROTTLE, baseDelayMs: config.authFailureDelayMs }),
     loopbackIsSecure: config.loopbackIsSecure,

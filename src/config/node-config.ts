@@ -28,6 +28,9 @@ export interface NodeConfig {
   loopbackIsSecure: boolean;
   authFailureDelayMs: number;
   logLevel: string;
+  /** Open connections per client address / logged-in connections per user. */
+  maxConnectionsPerAddress: number;
+  maxConnectionsPerUser: number;
   /** Header blocks from JMAP `headers` or always from the raw message (servers that drop fields, e.g. Cyrus 3.6). */
   headerSource: string;
   /** Create the demo account in the embedded store on first start. */
@@ -58,6 +61,8 @@ export const OPTIONS: Option[] = [
   { flag: 'loopback-is-secure', env: 'LOOPBACK_IS_SECURE', type: 'boolean', key: 'loopbackIsSecure', def: true, help: 'loopback peers may log in without TLS' },
   { flag: 'auth-failure-delay-ms', env: 'AUTH_FAILURE_DELAY_MS', type: 'number', key: 'authFailureDelayMs', def: 2000, help: 'delay before a failed login answer' },
   { flag: 'header-source', env: 'HEADER_SOURCE', type: 'string', key: 'headerSource', def: 'jmap', help: 'jmap or raw: where header blocks come from' },
+  { flag: 'max-connections-per-address', env: 'MAX_CONNECTIONS_PER_ADDRESS', type: 'number', key: 'maxConnectionsPerAddress', def: 256, help: 'more from one address: * BYE [LIMIT]' },
+  { flag: 'max-connections-per-user', env: 'MAX_CONNECTIONS_PER_USER', type: 'number', key: 'maxConnectionsPerUser', def: 64, help: 'more logins of one user: BYE [LIMIT]' },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', key: 'logLevel', def: 'info', help: 'pino level' },
   { flag: 'demo', env: 'GATEWAY_DEMO', type: 'boolean', key: 'demo', def: true, help: 'create the demo account in the embedded store' },
 ];

@@ -9,6 +9,7 @@ import type { BearerCredentials, OAuthError, PasswordCredentials, SaslMechanism 
 import type { AuthThrottle } from '../auth/throttle.ts';
 import type { ChangeHub } from './watch.ts';
 import type { MessageCache } from '../cache/message-cache.ts';
+import type { ConnectionLimits } from './connection-limits.ts';
 
 /** Facts about the client connection (RFC 9051 §6.2: what decides LOGINDISABLED and STARTTLS). */
 export interface ConnectionFacts {
@@ -87,6 +88,8 @@ export interface GatewayConfig {
   headerSource?: 'jmap' | 'raw';
   /** Immutable per-message data (header blocks, sizes, dates) kept across sessions (DESIGN.md rule 9). */
   messageCache?: MessageCache;
+  /** Connections per client address and per user; none counted when absent. */
+  connectionLimits?: ConnectionLimits;
   /** Push/poll watchers shared by the sessions of each account (IDLE). */
   changeHub: ChangeHub;
   /** Server name and version for the greeting and ID (RFC 2971). */

@@ -96,12 +96,12 @@ export class Session implements SessionPort {
     await this.io.write(joined);
   }
 
-  async bye(text: string): Promise<void> {
+  async bye(text: string, code?: { name: string; data?: string }): Promise<void> {
     if (this.finished) return;
     this.finished = true;
     this.state = 'logout';
     this.runCleanups();
-    await this.send({ type: 'status', status: 'BYE', text });
+    await this.send({ type: 'status', status: 'BYE', ...(code ? { code } : {}), text });
   }
 
   /** Register something to undo when the session ends; returns a function that runs it early (and only once). */
@@ -136,6 +136,19 @@ export class Session implements SessionPort {
   // ----- SessionPort -------------------------------------------------------------------------------------------
 
   async greet(): Promise<void> {
+    const limits = this.config.connectionLimits;
+    if (limits) {
+      const address = this.connection.remoteAddress;
+      if (!limits.admitAddress(address)) {
+        this.config.logger.warn({ conn: this.connection.id, remote: address }, 'too many connections from this address');
+        this.finished = true;
+        this.state = 'logout';
+        await this.send({ type: 'status', status: 'BYE', code: { name: 'LIMIT' }, text: 'Too many connections from your address' });
+        this.io.close();
+        return;
+      }
+      this.onEnd(() => limits.releaseAddress(address));
+    }
     await this.send({
       type: 'status',
       status: 'OK',
@@ -257,7 +270,7 @@ export class Session implements SessionPort {
   async answerError(tag: string, err: unknown): Promise<void> {
     if (err instanceof ImapError) {
       if (err.kind === 'BYE') {
-        await this.bye(err.message);
+        await this.bye(err.message, err.code);
         return;
       }
       if (err.kind === 'BAD') {

@@ -8,6 +8,7 @@ import { DEFAULT_LIMITS } from '../protocol/limits.ts';
 import { DEFAULT_TIMEOUTS, silentLogger, type Authenticator, type GatewayConfig, type Logger } from '../session/context.ts';
 import type { UidStore } from '../uidmap/store.ts';
 import type { MessageCache } from '../cache/message-cache.ts';
+import { ConnectionLimits, DEFAULT_CONNECTION_LIMITS, type ConnectionLimitSettings } from '../session/connection-limits.ts';
 import { SqliteMessageCache } from '../cache/sqlite.ts';
 import { join } from 'node:path';
 import type { AuthThrottle } from '../auth/throttle.ts';
@@ -35,6 +36,8 @@ export interface NodeGatewayOptions {
   allowCleartextAuth?: boolean;
   idleTimeoutMs?: number;
   preAuthTimeoutMs?: number;
+  /** Connections per client address and per user (defaults: 256 and 64). */
+  connectionLimits?: Partial<ConnectionLimitSettings>;
   /** Header blocks from JMAP `headers` (default) or always from the raw message: see GatewayConfig.headerSource. */
   headerSource?: 'jmap' | 'raw';
   /** The immutable-data cache; default: SQLite in the data directory (`cache.sqlite`). */
@@ -71,6 +74,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_TIMEOUTS.idleTimeoutMs,
     preAuthTimeoutMs: o.preAuthTimeoutMs ?? DEFAULT_TIMEOUTS.preAuthTimeoutMs,
     headerSource: o.headerSource ?? 'jmap',
+    connectionLimits: new ConnectionLimits({ ...DEFAULT_CONNECTION_LIMITS, ...o.connectionLimits }),
     messageCache: o.messageCache ?? SqliteMessageCache.open(join(o.dataDir, 'cache.sqlite')),
     changeHub: new ChangeHub({ ...DEFAULT_WATCH, ...o.watch }, o.logger),
     serverName: SERVER_NAME,

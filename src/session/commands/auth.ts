@@ -163,6 +163,15 @@ async function failure(s: Session, user: string, mechanism: string, err: unknown
 }
 
 function loggedIn(s: Session, user: string, mechanism: string): Completion {
+  const limits = s.config.connectionLimits;
+  const accountKey = s.account!.accountKey;
+  if (limits) {
+    if (!limits.admitUser(accountKey)) {
+      s.account = null;
+      throw ImapError.bye('Too many connections for this user', 'LIMIT');
+    }
+    s.onEnd(() => limits.releaseUser(accountKey));
+  }
   s.state = 'authenticated';
   s.config.throttle?.success(user);
   s.config.logger.info({ conn: s.connection.id, remote: s.connection.remoteAddress, user: s.account?.username ?? user, mechanism }, 'logged in');
