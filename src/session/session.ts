@@ -278,6 +278,12 @@ export class Session implements SessionPort {
         return;
       }
       await this.send({ type: 'tagged', tag, status: 'NO', ...(err.code ? { code: err.code } : {}), text: err.message });
+      // Once logged in, a store that rejects the credentials (a token that expired, a password changed elsewhere)
+      // will reject every later command too, and IMAP has no re-authentication: end the session so the client
+      // logs in again. The failed command was not carried out (a JMAP 401 changes nothing).
+      if (err.code?.name === 'AUTHENTICATIONFAILED' && this.state !== 'not-authenticated') {
+        await this.bye('Your login is no longer accepted by the mail store; please log in again', { name: 'AUTHENTICATIONFAILED' });
+      }
       return;
     }
     this.config.logger.error({ conn: this.connection.id, err: String(err), stack: (err as Error)?.stack }, 'command failed');
