@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     authFailureDelayMs: config.authFailureDelayMs,
     headerSource: config.headerSource === 'raw' ? 'raw' : 'jmap',
     connectionLimits: { perAddress: config.maxConnectionsPerAddress, perUser: config.maxConnectionsPerUser },
+    proxyProtocol: config.proxyProtocol,
     // Every listener throttles failed logins: growing delays per user and address, then a temporary block.
     throttle: new AuthThrottle({ ...DEFAULT_THROTTLE, baseDelayMs: config.authFailureDelayMs }),
     loopbackIsSecure: config.loopbackIsSecure,

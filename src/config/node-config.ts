@@ -31,6 +31,8 @@ export interface NodeConfig {
   /** Open connections per client address / logged-in connections per user. */
   maxConnectionsPerAddress: number;
   maxConnectionsPerUser: number;
+  /** Every connection starts with a PROXY protocol v2 header (behind a load balancer). */
+  proxyProtocol: boolean;
   /** Header blocks from JMAP `headers` or always from the raw message (servers that drop fields, e.g. Cyrus 3.6). */
   headerSource: string;
   /** Create the demo account in the embedded store on first start. */
@@ -63,6 +65,7 @@ export const OPTIONS: Option[] = [
   { flag: 'header-source', env: 'HEADER_SOURCE', type: 'string', key: 'headerSource', def: 'jmap', help: 'jmap or raw: where header blocks come from' },
   { flag: 'max-connections-per-address', env: 'MAX_CONNECTIONS_PER_ADDRESS', type: 'number', key: 'maxConnectionsPerAddress', def: 256, help: 'more from one address: * BYE [LIMIT]' },
   { flag: 'max-connections-per-user', env: 'MAX_CONNECTIONS_PER_USER', type: 'number', key: 'maxConnectionsPerUser', def: 64, help: 'more logins of one user: BYE [LIMIT]' },
+  { flag: 'proxy-protocol', env: 'PROXY_PROTOCOL', type: 'boolean', key: 'proxyProtocol', def: false, help: 'expect a PROXY v2 header (load balancer)' },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', key: 'logLevel', def: 'info', help: 'pino level' },
   { flag: 'demo', env: 'GATEWAY_DEMO', type: 'boolean', key: 'demo', def: true, help: 'create the demo account in the embedded store' },
 ];

@@ -36,6 +36,8 @@ export interface NodeGatewayOptions {
   allowCleartextAuth?: boolean;
   idleTimeoutMs?: number;
   preAuthTimeoutMs?: number;
+  /** Every connection starts with a PROXY protocol v2 header (behind a load balancer); loopback is then not trusted. */
+  proxyProtocol?: boolean;
   /** Connections per client address and per user (defaults: 256 and 64). */
   connectionLimits?: Partial<ConnectionLimitSettings>;
   /** Header blocks from JMAP `headers` (default) or always from the raw message: see GatewayConfig.headerSource. */
@@ -69,7 +71,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
     logger: o.logger ?? silentLogger,
     authFailureDelayMs: o.authFailureDelayMs ?? DEFAULT_TIMEOUTS.authFailureDelayMs,
     ...(o.throttle ? { throttle: o.throttle } : {}),
-    loopbackIsSecure: o.loopbackIsSecure ?? true,
+    loopbackIsSecure: o.proxyProtocol ? false : (o.loopbackIsSecure ?? true),
     allowCleartextAuth: o.allowCleartextAuth ?? false,
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_TIMEOUTS.idleTimeoutMs,
     preAuthTimeoutMs: o.preAuthTimeoutMs ?? DEFAULT_TIMEOUTS.preAuthTimeoutMs,
@@ -88,6 +90,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
       implicitTls,
       tls: tlsMaterial,
       limits: config.limits,
+      ...(o.proxyProtocol ? { proxyProtocol: true } : {}),
       makeSession: (info, io) =>
         newSession(config, { id: info.id, remoteAddress: info.remoteAddress, tls: info.tls, starttls: info.starttls, ...(info.serverName ? { serverName: info.serverName } : {}) }, io),
       onError: (err) => config.logger.error({ err: err.message }, 'listener error'),

@@ -4,8 +4,10 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { Duplex } from 'node:stream';
 import { Pump, type SessionPort, type Transport } from './pump.ts';
 import type { Limits } from '../protocol/limits.ts';
+import { parseProxyV2 } from './proxy-v2.ts';
 
 /** Facts about a connection the session needs (security decides LOGINDISABLED, RFC 9051 §6.2.3). */
 export interface ConnectionInfo {
@@ -43,6 +45,11 @@ export interface NodeListenerOptions {
   /** TLS material: PEM key and certificate, and the context built from them (used for STARTTLS and SNI). */
   tls?: { key: Buffer; cert: Buffer; context: tls.SecureContext };
   limits?: Limits;
+  /**
+   * Expect a PROXY protocol v2 header on every connection (behind a load balancer): the client address comes from
+   * it; a connection without a valid header is closed. With implicit TLS the header precedes the handshake.
+   */
+  proxyProtocol?: boolean;
   /** Build the session of a new connection; `io` writes to it (with back-pressure) and closes it. */
   makeSession(info: ConnectionInfo, io: { write(bytes: Uint8Array): Promise<void>; close(): void }): ListenerSession;
   onError?(err: Error): void;
@@ -59,11 +66,11 @@ let nextConnectionId = 1;
 
 export async function startNodeListener(opts: NodeListenerOptions): Promise<NodeListener> {
   const live = new Map<net.Socket, ListenerSession>();
-  const onSocket = (socket: net.Socket): void => {
+  const onSocket = (socket: net.Socket, source?: { address: string; port: number }): void => {
     const info: ConnectionInfo = {
       id: nextConnectionId++,
-      remoteAddress: socket.remoteAddress ?? '',
-      remotePort: socket.remotePort ?? 0,
+      remoteAddress: source?.address ?? socket.remoteAddress ?? '',
+      remotePort: source?.port ?? socket.remotePort ?? 0,
       localPort: socket.localPort ?? 0,
       tls: opts.implicitTls,
       starttls: !opts.implicitTls && opts.tls !== undefined,
@@ -72,9 +79,11 @@ export async function startNodeListener(opts: NodeListenerOptions): Promise<Node
     const session = serveSocket(socket, info, opts, () => live.delete(socket));
     live.set(socket, session);
   };
-  const server = opts.implicitTls
-    ? tls.createServer({ key: opts.tls!.key, cert: opts.tls!.cert, minVersion: 'TLSv1.2' }, onSocket)
-    : net.createServer(onSocket);
+  const server = opts.proxyProtocol
+    ? net.createServer((raw) => acceptProxied(raw, opts, onSocket))
+    : opts.implicitTls
+      ? tls.createServer({ key: opts.tls!.key, cert: opts.tls!.cert, minVersion: 'TLSv1.2' }, (s) => onSocket(s))
+      : net.createServer((s) => onSocket(s));
   server.on('error', (e) => opts.onError?.(e));
   if (opts.implicitTls) server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve, reject) => {
@@ -177,6 +186,66 @@ function serveSocket(raw: net.Socket, info: ConnectionInfo, opts: NodeListenerOp
     () => socket.destroy(),
   );
   return session;
+}
+
+/** Read the PROXY v2 header (within 5 s), then hand over the socket (TLS-wrapped for implicit TLS). */
+function acceptProxied(raw: net.Socket, opts: NodeListenerOptions, onSocket: (s: net.Socket, source?: { address: string; port: number }) => void): void {
+  let buffered = new Uint8Array(0);
+  const timer = setTimeout(() => raw.destroy(), 5000);
+  raw.on('error', () => raw.destroy());
+  const onData = (chunk: Buffer): void => {
+    const next = new Uint8Array(buffered.length + chunk.length);
+    next.set(buffered);
+    next.set(chunk, buffered.length);
+    buffered = next;
+    const header = parseProxyV2(buffered);
+    if (header.status === 'incomplete') return;
+    raw.off('data', onData);
+    clearTimeout(timer);
+    if (header.status === 'invalid') {
+      raw.destroy();
+      return;
+    }
+    raw.pause();
+    const rest = buffered.subarray(header.consumed);
+    if (!opts.implicitTls) {
+      if (rest.length > 0) raw.unshift(Buffer.from(rest));
+      onSocket(raw, header.source);
+      return;
+    }
+    // The client's first TLS bytes may have come with the header: TLS reads them through a stream that replays them.
+    const secure = new tls.TLSSocket(replaying(raw, rest), { isServer: true, secureContext: opts.tls!.context });
+    secure.on('error', () => secure.destroy());
+    secure.once('secure', () => onSocket(secure, header.source));
+  };
+  raw.on('data', onData);
+}
+
+/** A duplex over `raw` that first yields `head` (octets already read from it). */
+function replaying(raw: net.Socket, head: Uint8Array): Duplex {
+  const d = new Duplex({
+    read() {
+      raw.resume();
+    },
+    write(chunk: Buffer, _enc, cb) {
+      raw.write(chunk, cb);
+    },
+    final(cb) {
+      raw.end();
+      cb();
+    },
+    destroy(err, cb) {
+      raw.destroy();
+      cb(err);
+    },
+  });
+  if (head.length > 0) d.push(Buffer.from(head));
+  raw.on('data', (c: Buffer) => {
+    if (!d.push(c)) raw.pause();
+  });
+  raw.on('end', () => d.push(null));
+  raw.on('close', () => d.destroy());
+  return d;
 }
 
 function delay(ms: number): Promise<void> {
