@@ -313,10 +313,11 @@ test('a message with no body and no blank line: header fetches add no blank line
   assert.equal(section(raw, 'TEXT'), '');
 });
 
-test('a header cut by a non-field line: HEADER still ends with a blank line because there is a body', () => {
-  const raw = bytes(crlf('Subject: s\nthis line is not a header field\nmore\n'));
-  assert.equal(section(raw, 'HEADER'), crlf('Subject: s\n\n'));
-  assert.equal(section(raw, 'TEXT'), crlf('this line is not a header field\nmore\n'));
+test('a non-field line inside the header is skipped: the header still ends only at the empty line (as Dovecot)', () => {
+  const raw = bytes(crlf('Subject: s\nthis line is not a header field\nFrom: a@example.com\n\nbody\n'));
+  assert.equal(section(raw, 'HEADER'), crlf('Subject: s\nthis line is not a header field\nFrom: a@example.com\n\n'));
+  assert.equal(section(raw, 'HEADER.FIELDS (FROM)'), crlf('From: a@example.com\n\n'), 'fields after the bad line are found');
+  assert.equal(section(raw, 'TEXT'), crlf('body\n'));
 });
 
 test('boundary lines with transport padding, and multipart parts with empty bodies', () => {

@@ -77,9 +77,9 @@ export function asciiLower(s: string): string {
 }
 
 /**
- * Reads the header block that starts at `start`, stopping at the first empty line (included in the block), at
- * `end`, or at the first line that is neither a field nor a continuation (malformed input: the block then has no
- * blank line and the body starts at that line). Never throws.
+ * Reads the header block that starts at `start`, up to the first empty line (included in the block) or `end`.
+ * A malformed line (no colon, or a continuation with no field before it) is skipped, not taken as the start of the
+ * body: the header ends only at the empty line, as Dovecot reads it (test/differential). Never throws.
  */
 export function parseHeaderBlock(raw: Uint8Array, start: number, end: number): HeaderBlock {
   const fields: HeaderField[] = [];
@@ -93,11 +93,15 @@ export function parseHeaderBlock(raw: Uint8Array, start: number, end: number): H
       return { fields, start, end: next, hasBlankLine: true, lineEnd: lineEnd ?? '\r\n' };
     }
     const c = raw[p];
-    if ((c === SP || c === TAB) && current) {
-      current.end = next;
+    if (c === SP || c === TAB) {
+      if (current) current.end = next;
     } else {
       const colon = fieldColon(raw, p, next);
-      if (colon < 0) break;
+      if (colon < 0) {
+        current = null; // a malformed line: skipped, and no continuation of it counts
+        p = next;
+        continue;
+      }
       let nameEnd = colon;
       while (nameEnd > p && (raw[nameEnd - 1] === SP || raw[nameEnd - 1] === TAB)) nameEnd--;
       current = { name: latin1(raw, p, nameEnd), start: p, valueStart: colon + 1, end: next };
