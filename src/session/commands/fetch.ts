@@ -278,7 +278,7 @@ async function downloadAll(s: Session, refs: MessageRef[], metaById: Map<string,
 
 function respond(view: MailboxView, m: Msg, item: FetchItem): FetchResponseItem[] {
   const { ref, meta, raw, root } = m;
-  const section = (spec: Section) => (raw && root ? extractSection(raw, root, sectionSpec(spec)) : null);
+  const section = (spec: Section) => (raw && root ? extractSection(raw, root, sectionSpec(spec)) ?? placeholderPart(root, spec) : null);
   switch (item.type) {
     case 'UID':
       return [{ type: 'UID', uid: ref.uid }];
@@ -324,6 +324,15 @@ function respond(view: MailboxView, m: Msg, item: FetchItem): FetchResponseItem[
     default:
       return [];
   }
+}
+
+/**
+ * A multipart without any part is shown in BODYSTRUCTURE with one empty text/plain part (RFC 9051 §9 requires at
+ * least one); BODY[1] and BODY[1.MIME] of it are then empty strings, not NIL (as Dovecot answers).
+ */
+function placeholderPart(root: MimePart, spec: Section): Uint8Array | null {
+  const empty = root.contentType.type === 'multipart' && root.children.length === 0;
+  return empty && spec.part.length === 1 && spec.part[0] === 1 && (spec.kind === undefined || spec.kind === 'MIME') ? new Uint8Array(0) : null;
 }
 
 function sectionSpec(section: Section): Parameters<typeof extractSection>[2] {
