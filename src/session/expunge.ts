@@ -16,6 +16,8 @@ import type { MailboxView } from './view.ts';
  */
 export async function expungeDeleted(s: Session, view: MailboxView, uids: Set<number> | null, report: boolean): Promise<number[]> {
   const account = s.account!;
+  // RFC 9051 §6.4.3: every message with \Deleted goes, whichever session set it (the flag lives in the UID store).
+  view.deleted = await s.config.uidStore.getDeleted(account.accountKey, view.mailboxId);
   const victims: Array<{ uid: number; emailId: string }> = [];
   view.uids.forEach((uid, i) => {
     if (view.deleted.has(uid) && (uids === null || uids.has(uid))) victims.push({ uid, emailId: view.emailIds[i]! });

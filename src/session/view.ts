@@ -10,7 +10,7 @@ import type { ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
 import { catchUp, syncMailbox, type SyncedMailbox } from './sync.ts';
 import { keywordToFlag } from './flags.ts';
-import { isCondstore } from './condstore.ts';
+import { freshModseqs, isCondstore } from './condstore.ts';
 
 /** One message addressed by a command: its sequence number, UID and JMAP email id. */
 export interface MessageRef {
@@ -73,8 +73,13 @@ export class MailboxView {
   async refresh(s: Session): Promise<void> {
     const account = s.account!;
     const synced = await catchUp(account.backend, s.config.uidStore, account.accountKey, this.mailboxId, this.emailState);
+    // `\Deleted` lives in the UID store, not in JMAP: another session's STORE of it changes no JMAP state.
+    const deletedNow = await s.config.uidStore.getDeleted(account.accountKey, this.mailboxId);
+    const flipped = this.uids.filter((u) => deletedNow.has(u) !== this.deleted.has(u));
+    this.deleted = deletedNow;
     if ('unchanged' in synced) {
       this.emailState = synced.emailState;
+      await this.reportDeletedFlips(s, flipped, new Set());
       return;
     }
     if (synced.uidValidity !== this.uidValidity) throw ImapError.bye('Mailbox was replaced; please reselect', 'UIDVALIDITY');
@@ -89,6 +94,16 @@ export class MailboxView {
     // EXPUNGE already told the client about removals; EXISTS only when messages arrived (RFC 9051 §7.4.1).
     if (this.uids.length > kept) await s.send({ type: 'EXISTS', count: this.uids.length });
     await this.reportFlagChanges(s, synced.changed, before);
+    await this.reportDeletedFlips(s, flipped.filter((u) => before.has(u) && live.has(u)), new Set(synced.changed.map((m) => m.id)));
+  }
+
+  /** FETCH FLAGS for messages whose `\Deleted` another session changed (those not already reported). */
+  private async reportDeletedFlips(s: Session, uids: number[], reported: ReadonlySet<string>): Promise<void> {
+    const index = new Map(this.uids.map((u, i) => [u, i] as const));
+    const ids = uids.map((u) => this.emailIds[index.get(u) ?? -1]).filter((id): id is string => id !== undefined && !reported.has(id));
+    if (ids.length === 0) return;
+    if (isCondstore(s)) await freshModseqs(s);
+    await this.reportFlagChanges(s, await s.account!.backend.getEmails(ids), new Set(uids));
   }
 
   /** Unsolicited FETCH FLAGS for messages the client knew whose keywords changed elsewhere (RFC 9051 §7.5.2). */
