@@ -23,7 +23,7 @@ export interface ScenarioResult {
 export interface Scenario {
   id: string;
   title: string;
-  unit: 'ms' | 'MB/s';
+  unit: 'ms' | 'MB/s' | 'msg/s';
   better: 'lower' | 'higher';
   /** Run against a target that has never seen the mailbox (`Target.makeCold` first). */
   cold: boolean;

@@ -29,9 +29,9 @@ test('npm run bench -- --smoke writes a result for every scenario', { timeout: 1
         const m = s.results[target];
         assert.ok(m && m.samples.length === 1 && m.median > 0 && Number.isFinite(m.median), `${s.id} on ${target}: ${JSON.stringify(m)}`);
       }
-      // The gateway's JMAP traffic is counted per IMAP command: at least the SELECT costs requests.
-      const select = s.jmap.find((j) => j.command === 'SELECT INBOX');
-      assert.ok(select && select.requests > 0 && select.bytesReceived > 0, `${s.id}: JMAP cost of SELECT ${JSON.stringify(select)}`);
+      // The gateway's JMAP traffic is counted per IMAP command: at least one command of each scenario costs requests.
+      const counted = s.jmap.find((j) => j.requests > 0 && j.bytesReceived > 0);
+      assert.ok(counted, `${s.id}: JMAP cost per command ${JSON.stringify(s.jmap)}`);
       if (report.targets.includes('dovecot')) assert.ok(s.ratio !== null && s.ratio > 0, `${s.id}: ratio ${s.ratio}`);
     }
     assert.ok(report.memory.gateway && report.memory.gateway.rssKB > 0, 'gateway memory measured');
