@@ -65,7 +65,8 @@ export function matchUids(set: SequenceSet, sortedUids: readonly number[]): numb
   return out;
 }
 
-function lowerBound(a: readonly number[], x: number): number {
+/** Index of the first element of ascending `a` that is >= x (a.length when none). */
+export function lowerBound(a: readonly number[], x: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {

@@ -6,6 +6,7 @@
 import type { EmailMeta } from '../backend/backend.ts';
 import { ImapError } from '../protocol/errors.ts';
 import type { FetchResponseItem, SequenceSet } from '../protocol/types.ts';
+import { expandSequence, lowerBound, matchUids } from '../protocol/sequence.ts';
 import type { ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
 import { catchUp, syncMailbox, type SyncedMailbox } from './sync.ts';
@@ -164,43 +165,18 @@ export class MailboxView {
    * EXISTS is an error (BAD); by UID, UIDs that do not exist are skipped (RFC 9051 §6.4.8 UID commands).
    */
   resolve(set: SequenceSet, byUid: boolean): MessageRef[] {
+    const ref = (i: number): MessageRef => ({ seq: i + 1, uid: this.uids[i]!, emailId: this.emailIds[i]! });
     if (set === '$') { // RFC 5182 §2.1: `$` names the saved UIDs still in the view, in either context
       const saved = new Set(this.savedUids);
-      return this.uids.flatMap((uid, i) => (saved.has(uid) ? [{ seq: i + 1, uid, emailId: this.emailIds[i]! }] : []));
+      return this.uids.flatMap((uid, i) => (saved.has(uid) ? [ref(i)] : []));
     }
     const n = this.uids.length;
-    const picked = new Uint8Array(n);
-    if (byUid) {
-      const maxUid = n > 0 ? this.uids[n - 1]! : 0;
-      for (const r of set) {
-        let lo = r.from === '*' ? maxUid : r.from;
-        let hi = r.to === '*' ? maxUid : r.to;
-        if (lo > hi) [lo, hi] = [hi, lo];
-        for (let i = lowerBound(this.uids, lo); i < n && this.uids[i]! <= hi; i++) picked[i] = 1;
-      }
-    } else {
-      for (const r of set) {
-        if (n === 0) throw ImapError.bad('No messages: the mailbox is empty');
-        let lo = r.from === '*' ? n : r.from;
-        let hi = r.to === '*' ? n : r.to;
-        if (lo > hi) [lo, hi] = [hi, lo];
-        if (hi > n) throw ImapError.bad(`Message sequence number ${hi} does not exist (EXISTS is ${n})`);
-        picked.fill(1, lo - 1, hi);
-      }
+    if (byUid) return matchUids(set, this.uids).map((uid) => ref(lowerBound(this.uids, uid)));
+    if (n === 0 && set.length > 0) throw ImapError.bad('No messages: the mailbox is empty');
+    for (const r of set) {
+      const hi = Math.max(r.from === '*' ? n : r.from, r.to === '*' ? n : r.to);
+      if (hi > n) throw ImapError.bad(`Message sequence number ${hi} does not exist (EXISTS is ${n})`);
     }
-    const out: MessageRef[] = [];
-    for (let i = 0; i < n; i++) if (picked[i]) out.push({ seq: i + 1, uid: this.uids[i]!, emailId: this.emailIds[i]! });
-    return out;
+    return expandSequence(set, n).map((seq) => ref(seq - 1));
   }
-}
-
-function lowerBound(sorted: number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

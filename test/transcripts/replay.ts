@@ -7,7 +7,7 @@
  * `{NAME}` placeholders are replaced from `vars` first (e.g. {USER} -> "alice@example.test").
  */
 import assert from 'node:assert/strict';
-import type { RawClient } from '../helpers/raw-client.ts';
+import { RawClient } from '../helpers/raw-client.ts';
 
 export function linePattern(expected: string): RegExp {
   return new RegExp('^' + expected.split('…').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*?') + '$');
@@ -23,5 +23,18 @@ export async function play(c: RawClient, transcript: string, vars: Record<string
       while (line.startsWith('T: ') && got.startsWith('* ')) got = await c.line();
       assert.match(got, linePattern(line.slice(3)), `expected ${line}`);
     }
+  }
+}
+
+/** Connect, log in (tag `L`), play the transcript, close. */
+export async function playLoggedIn(port: number, user: string, password: string, transcript: string): Promise<void> {
+  const c = await RawClient.connect(port);
+  await c.line(); // greeting
+  c.write(`L LOGIN "${user}" "${password}"\r\n`);
+  await c.until('L');
+  try {
+    await play(c, transcript);
+  } finally {
+    c.close();
   }
 }

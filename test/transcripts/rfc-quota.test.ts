@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdOf, jmap, startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
-import { play } from './replay.ts';
+import { playLoggedIn } from './replay.ts';
 
 let bed: TestBed;
 const enc = new TextEncoder();
@@ -38,16 +38,8 @@ before(async () => {
 after(() => bed.close());
 
 /** Replay a transcript once logged in (see replay.ts for the line syntax). */
-async function replay(transcript: string): Promise<void> {
-  const c = await RawClient.connect(bed.imapPort);
-  await c.line(); // greeting
-  c.write(`L LOGIN "${bed.user}" "${bed.password}"\r\n`);
-  await c.until('L');
-  try {
-    await play(c, transcript);
-  } finally {
-    c.close();
-  }
+function replay(transcript: string): Promise<void> {
+  return playLoggedIn(bed.imapPort, bed.user, bed.password, transcript);
 }
 
 test('RFC 9208 §4.1.2 GETQUOTAROOT INBOX: two roots, MESSAGE 42 1000 and STORAGE 104 10923847', async () => {

@@ -8,8 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdOf, jmap, startTestBed, type TestBed } from '../helpers/gateway.ts';
-import { RawClient } from '../helpers/raw-client.ts';
-import { play } from './replay.ts';
+import { playLoggedIn } from './replay.ts';
 
 let bed: TestBed;
 const enc = new TextEncoder();
@@ -30,16 +29,8 @@ before(async () => {
 after(() => bed.close());
 
 /** Replay a transcript once logged in (see replay.ts for the line syntax). */
-async function replay(transcript: string): Promise<void> {
-  const c = await RawClient.connect(bed.imapPort);
-  await c.line(); // greeting
-  c.write(`L LOGIN "${bed.user}" "${bed.password}"\r\n`);
-  await c.until('L');
-  try {
-    await play(c, transcript);
-  } finally {
-    c.close();
-  }
+function replay(transcript: string): Promise<void> {
+  return playLoggedIn(bed.imapPort, bed.user, bed.password, transcript);
 }
 
 test('RFC 9051 §6.4.6 STORE: +FLAGS (\\Deleted) answers with each message\'s new flags', async () => {
