@@ -34,6 +34,8 @@ export class SqliteMessageCache implements MessageCache {
   private readonly db: Database.Database;
   private total: number;
   private tick: number;
+  private readonly select: Database.Statement;
+  private readonly touch: Database.Statement;
 
   private constructor(path: string, private readonly maxBytes: number) {
     this.db = new Database(path);
@@ -43,24 +45,27 @@ export class SqliteMessageCache implements MessageCache {
     const agg = this.db.prepare('SELECT COALESCE(SUM(bytes), 0) AS b, COALESCE(MAX(last_used), 0) AS t FROM message_cache').get() as { b: number; t: number };
     this.total = agg.b;
     this.tick = agg.t;
+    this.select = this.db.prepare(`SELECT email_id, blob_id, thread_id, size, received_at, header FROM message_cache
+      WHERE account = ? AND email_id IN (SELECT value FROM json_each(?))`);
+    this.touch = this.db.prepare('UPDATE message_cache SET last_used = ? WHERE account = ? AND email_id IN (SELECT value FROM json_each(?))');
   }
 
   static open(path: string, maxBytes = 512 * 1024 * 1024): SqliteMessageCache {
     return new SqliteMessageCache(path, maxBytes);
   }
 
+  /** One SELECT and one LRU touch for the whole batch (a folder listing asks for thousands at once). */
   async get(account: string, emailIds: string[]): Promise<Map<string, CachedMessage>> {
     const out = new Map<string, CachedMessage>();
-    const select = this.db.prepare('SELECT email_id, blob_id, thread_id, size, received_at, header FROM message_cache WHERE account = ? AND email_id = ?');
-    const touch = this.db.prepare('UPDATE message_cache SET last_used = ? WHERE account = ? AND email_id = ?');
+    if (emailIds.length === 0) return out;
+    const ids = JSON.stringify(emailIds);
     const now = ++this.tick;
     this.db.transaction(() => {
-      for (const id of emailIds) {
-        const r = select.get(account, id) as Row | undefined;
-        if (!r) continue;
-        touch.run(now, account, id);
-        out.set(id, { emailId: r.email_id, blobId: r.blob_id, threadId: r.thread_id, size: r.size, receivedAt: r.received_at, header: new Uint8Array(r.header) });
+      const rows = this.select.all(account, ids) as Row[];
+      for (const r of rows) {
+        out.set(r.email_id, { emailId: r.email_id, blobId: r.blob_id, threadId: r.thread_id, size: r.size, receivedAt: r.received_at, header: new Uint8Array(r.header) });
       }
+      if (rows.length > 0) this.touch.run(now, account, ids);
     })();
     return out;
   }
