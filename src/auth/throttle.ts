@@ -4,6 +4,10 @@
  * and an address with too many failures is blocked for a while (its attempts end with BYE). A user is never
  * blocked, only delayed, so an attacker cannot lock the real user out from elsewhere; a success clears the
  * user's count. Memory is bounded: the oldest entries go first.
+ *
+ * Per-tenant settings (tenant property `limits.throttle`): `tenantSettings(user, serverName)` names the settings of
+ * the tenant the attempt was routed to; its delays and block threshold then apply to that failure. Counts stay
+ * per user and per address across tenants (an address guessing at two tenants is one guesser).
  */
 
 export interface ThrottleSettings {
@@ -30,6 +34,9 @@ export const DEFAULT_THROTTLE: ThrottleSettings = {
   maxEntries: 100_000,
 };
 
+/** The throttle settings of the tenant an attempt resolves to (SNI name, then user domain); none: the defaults. */
+export type TenantThrottleLookup = (user: string, serverName?: string) => Partial<ThrottleSettings> | undefined;
+
 interface Entry {
   failures: number;
   last: number;
@@ -42,6 +49,7 @@ export class AuthThrottle {
   constructor(
     readonly settings: ThrottleSettings = DEFAULT_THROTTLE,
     private readonly now: () => number = () => Date.now(),
+    private readonly tenantSettings?: TenantThrottleLookup,
   ) {}
 
   /** Is this address blocked now? */
@@ -49,13 +57,14 @@ export class AuthThrottle {
     return (this.get(`ip:${ip}`)?.blockedUntil ?? 0) > this.now();
   }
 
-  /** Record a failure; returns how long to wait before answering it. */
-  failure(user: string, ip: string): number {
-    const u = this.bump(`user:${user.toLowerCase()}`);
-    const a = this.bump(`ip:${ip}`);
-    if (a.failures >= this.settings.ipBlockAfter) a.blockedUntil = this.now() + this.settings.ipBlockMs;
+  /** Record a failure; returns how long to wait before answering it (with the settings of the user's tenant). */
+  failure(user: string, ip: string, serverName?: string): number {
+    const s = { ...this.settings, ...this.tenantSettings?.(user, serverName) };
+    const u = this.bump(`user:${user.toLowerCase()}`, s.windowMs);
+    const a = this.bump(`ip:${ip}`, s.windowMs);
+    if (a.failures >= s.ipBlockAfter) a.blockedUntil = this.now() + s.ipBlockMs;
     const n = Math.max(u.failures, a.failures);
-    return Math.min(this.settings.maxDelayMs, this.settings.baseDelayMs * 2 ** Math.min(n - 1, 30));
+    return Math.min(s.maxDelayMs, s.baseDelayMs * 2 ** Math.min(n - 1, 30));
   }
 
   /** A successful login clears the user's failures (the address keeps its count until the window passes). */
@@ -63,17 +72,17 @@ export class AuthThrottle {
     this.entries.delete(`user:${user.toLowerCase()}`);
   }
 
-  private get(key: string): Entry | undefined {
+  private get(key: string, windowMs = this.settings.windowMs): Entry | undefined {
     const e = this.entries.get(key);
-    if (e && e.blockedUntil <= this.now() && this.now() - e.last > this.settings.windowMs) {
+    if (e && e.blockedUntil <= this.now() && this.now() - e.last > windowMs) {
       this.entries.delete(key);
       return undefined;
     }
     return e;
   }
 
-  private bump(key: string): Entry {
-    const e = this.get(key) ?? { failures: 0, last: 0, blockedUntil: 0 };
+  private bump(key: string, windowMs: number): Entry {
+    const e = this.get(key, windowMs) ?? { failures: 0, last: 0, blockedUntil: 0 };
     e.failures++;
     e.last = this.now();
     this.entries.delete(key);

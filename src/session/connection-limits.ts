@@ -2,6 +2,10 @@
  * Connections per client address and per user (issue #5; RFC 9051 §7.1.5 BYE, RFC 5530 [LIMIT]). One instance per
  * gateway process, shared by all listeners. A connection over the address limit is greeted with
  * `* BYE [LIMIT]`; a login that would pass the user limit is refused with `BYE [LIMIT]` and the connection ends.
+ *
+ * Per-tenant limits (tenant property `limits`): once a login names its tenant (the account key is `tenant/account`),
+ * that tenant's per-user limit applies, and so does its per-address limit to the connection's address (a tenant may
+ * allow fewer or more connections per address than the listener-wide default that admitted the greeting).
  */
 
 export interface ConnectionLimitSettings {
@@ -13,11 +17,17 @@ export interface ConnectionLimitSettings {
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimitSettings = { perAddress: 256, perUser: 64 };
 
+/** A tenant's own limits, by tenant id (the account key's prefix); none: the listener-wide settings. */
+export type TenantLimitLookup = (tenantId: string) => Partial<ConnectionLimitSettings> | undefined;
+
 export class ConnectionLimits {
   private readonly byAddress = new Map<string, number>();
   private readonly byUser = new Map<string, number>();
 
-  constructor(readonly settings: ConnectionLimitSettings = DEFAULT_CONNECTION_LIMITS) {}
+  constructor(
+    readonly settings: ConnectionLimitSettings = DEFAULT_CONNECTION_LIMITS,
+    private readonly tenantLimits?: TenantLimitLookup,
+  ) {}
 
   /** Count a new connection from `address`; false (and nothing counted) when that address is at its limit. */
   admitAddress(address: string): boolean {
@@ -28,9 +38,14 @@ export class ConnectionLimits {
     release(this.byAddress, address);
   }
 
-  /** Count a login of `user` (the account key); false when the user is at its limit. */
-  admitUser(user: string): boolean {
-    return admit(this.byUser, user, this.settings.perUser);
+  /**
+   * Count a login of `user` (the account key `tenant/account`); false when the user is at its tenant's limit, or
+   * when `address` (already counted at the greeting) holds more connections than the tenant allows per address.
+   */
+  admitUser(user: string, address?: string): boolean {
+    const s = { ...this.settings, ...this.tenantLimits?.(user.slice(0, Math.max(0, user.indexOf('/')))) };
+    if (address !== undefined && this.count('address', address) > s.perAddress) return false;
+    return admit(this.byUser, user, s.perUser);
   }
 
   releaseUser(user: string): void {

@@ -14,7 +14,10 @@ import { join } from 'node:path';
 import type { AuthThrottle } from '../auth/throttle.ts';
 import { ChangeHub, DEFAULT_WATCH, type WatchOptions } from '../session/watch.ts';
 import { startNodeListener, type NodeListener } from './node.ts';
-import { ensureTlsFiles, loadTls, type TlsFiles } from './node-tls.ts';
+import { ensureTlsFiles, loadTenantContexts, loadTls, type TlsFiles } from './node-tls.ts';
+import type { TenantsDocument } from '../auth/tenants.ts';
+import { tenantLimitLookup } from '../auth/tenant-limits.ts';
+import type { AccountPolicy } from '../session/policy.ts';
 
 export interface NodeGatewayOptions {
   host: string;
@@ -42,10 +45,17 @@ export interface NodeGatewayOptions {
   connectionLimits?: Partial<ConnectionLimitSettings>;
   /** Header blocks from JMAP `headers` (default) or always from the raw message: see GatewayConfig.headerSource. */
   headerSource?: 'jmap' | 'raw';
+  /** Default COPY / SEARCH TEXT mapping for accounts whose tenant sets none: see GatewayConfig.policy. */
+  policy?: AccountPolicy;
   /** The immutable-data cache; default: SQLite in the data directory (`cache.sqlite`). */
   messageCache?: MessageCache;
   /** IDLE change watching: poll interval without push, coalescing window. */
   watch?: Partial<WatchOptions>;
+  /**
+   * The tenants document, for what the listeners do per tenant: certificates by SNI name (`tls`, loaded now: a bad
+   * file throws TlsConfigError) and connection limits (`limits`). The authenticator is built from it separately.
+   */
+  tenants?: TenantsDocument;
 }
 
 export interface NodeGateway {
@@ -63,7 +73,8 @@ export const SERVER_VERSION = '0.1.0';
 
 export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGateway> {
   const tlsFiles = await ensureTlsFiles(o.dataDir, o.tlsCert || undefined, o.tlsKey || undefined);
-  const tlsMaterial = loadTls(tlsFiles);
+  const tenantContexts = loadTenantContexts(o.tenants?.tenants ?? []);
+  const tlsMaterial = { ...loadTls(tlsFiles), sni: (name: string) => tenantContexts.get(name.toLowerCase()) };
   const config: GatewayConfig = {
     authenticator: o.authenticator,
     uidStore: o.uidStore,
@@ -76,7 +87,8 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
     idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_TIMEOUTS.idleTimeoutMs,
     preAuthTimeoutMs: o.preAuthTimeoutMs ?? DEFAULT_TIMEOUTS.preAuthTimeoutMs,
     headerSource: o.headerSource ?? 'jmap',
-    connectionLimits: new ConnectionLimits({ ...DEFAULT_CONNECTION_LIMITS, ...o.connectionLimits }),
+    ...(o.policy ? { policy: o.policy } : {}),
+    connectionLimits: new ConnectionLimits({ ...DEFAULT_CONNECTION_LIMITS, ...o.connectionLimits }, o.tenants ? tenantLimitLookup(o.tenants) : undefined),
     messageCache: o.messageCache ?? SqliteMessageCache.open(join(o.dataDir, 'cache.sqlite')),
     changeHub: new ChangeHub({ ...DEFAULT_WATCH, ...o.watch }, o.logger),
     serverName: SERVER_NAME,

@@ -1,6 +1,7 @@
 /**
  * TLS material for the Node listeners: the configured certificate and key, or a self-signed pair generated on
- * first start and kept in the data directory (so clients can pin it across restarts).
+ * first start and kept in the data directory (so clients can pin it across restarts); plus per-tenant pairs chosen
+ * by the client's SNI name (RFC 6066 §3), read and checked at start so a bad file stops the gateway, not a login.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,4 +41,42 @@ export function loadTls(files: TlsFiles): { key: Buffer; cert: Buffer; context: 
   const cert = readFileSync(files.certPath);
   const key = readFileSync(files.keyPath);
   return { key, cert, context: tls.createSecureContext({ cert, key, minVersion: 'TLSv1.2' }) };
+}
+
+/** A tenant's certificate or key that cannot be used: the message names the tenant, the file and the cause. */
+export class TlsConfigError extends Error {}
+
+/** What the per-tenant certificates need of a tenant (TenantConfig's `hostnames` and `tls`). */
+export interface TenantTlsSource {
+  id: string;
+  hostnames?: string[];
+  tls?: { certFile: string; keyFile: string };
+}
+
+/**
+ * Secure contexts of the tenants that have `tls`, by lower-case SNI name (each of their `hostnames`); TLS 1.2
+ * minimum as for the default pair. Throws TlsConfigError for an unreadable file or a cert/key that do not load.
+ */
+export function loadTenantContexts(tenants: readonly TenantTlsSource[]): Map<string, tls.SecureContext> {
+  const byName = new Map<string, tls.SecureContext>();
+  for (const t of tenants) {
+    if (!t.tls) continue;
+    const read = (what: string, path: string): Buffer => {
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new TlsConfigError(`tenant "${t.id}": tls.${what} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      }
+    };
+    const cert = read('certFile', t.tls.certFile);
+    const key = read('keyFile', t.tls.keyFile);
+    let context: tls.SecureContext;
+    try {
+      context = tls.createSecureContext({ cert, key, minVersion: 'TLSv1.2' });
+    } catch (err) {
+      throw new TlsConfigError(`tenant "${t.id}": tls.certFile ${t.tls.certFile} / tls.keyFile ${t.tls.keyFile}: not a usable PEM certificate and key (${(err as Error).message})`);
+    }
+    for (const h of t.hostnames ?? []) byName.set(h.toLowerCase(), context);
+  }
+  return byName;
 }

@@ -19,8 +19,17 @@ export interface ConnectionInfo {
   tls: boolean;
   /** The listener offers STARTTLS. */
   starttls: boolean;
-  /** TLS SNI server name the client asked for (implicit TLS), used to pick the tenant. */
+  /** TLS SNI server name the client asked for (implicit TLS, or PROXY v2 PP2_TYPE_AUTHORITY), used to pick the tenant. */
   serverName?: string;
+}
+
+/** What a PROXY v2 header said of the client (HAProxy spec §2.2; see proxy-v2.ts). */
+interface ProxiedFacts {
+  source?: { address: string; port: number };
+  /** A TLS terminator in front of the balancer decrypted the client's TLS 1.2 or later (PP2_TYPE_SSL). */
+  tls: boolean;
+  /** The client's SNI name as the terminator saw it (PP2_TYPE_AUTHORITY). */
+  authority?: string;
 }
 
 /** The session side of a connection, as the listener sees it. */
@@ -42,12 +51,17 @@ export interface NodeListenerOptions {
   port: number;
   /** Implicit TLS (993-style) when true; cleartext with STARTTLS when false and `tls` is given. */
   implicitTls: boolean;
-  /** TLS material: PEM key and certificate, and the context built from them (used for STARTTLS and SNI). */
-  tls?: { key: Buffer; cert: Buffer; context: tls.SecureContext };
+  /**
+   * TLS material: PEM key and certificate, and the context built from them (used for STARTTLS), plus `sni`, the
+   * context of a client's SNI name (per-tenant certificates, RFC 6066 §3); the default context when it has none.
+   */
+  tls?: { key: Buffer; cert: Buffer; context: tls.SecureContext; sni?: (serverName: string) => tls.SecureContext | undefined };
   limits?: Limits;
   /**
    * Expect a PROXY protocol v2 header on every connection (behind a load balancer): the client address comes from
-   * it; a connection without a valid header is closed. With implicit TLS the header precedes the handshake.
+   * it; a connection without a valid header is closed. With implicit TLS the header precedes the handshake. On a
+   * cleartext listener, the header's PP2_TYPE_SSL (client used TLS 1.2+ to the terminator) makes the connection
+   * count as TLS, and its PP2_TYPE_AUTHORITY is taken as the SNI name.
    */
   proxyProtocol?: boolean;
   /** Build the session of a new connection; `io` writes to it (with back-pressure) and closes it. */
@@ -66,15 +80,18 @@ let nextConnectionId = 1;
 
 export async function startNodeListener(opts: NodeListenerOptions): Promise<NodeListener> {
   const live = new Map<net.Socket, ListenerSession>();
-  const onSocket = (socket: net.Socket, source?: { address: string; port: number }): void => {
+  const onSocket = (socket: net.Socket, proxied?: ProxiedFacts): void => {
+    const sni = opts.implicitTls && typeof (socket as tls.TLSSocket).servername === 'string' ? ((socket as tls.TLSSocket).servername as string) : undefined;
+    const serverName = sni ?? proxied?.authority;
+    const secure = opts.implicitTls || proxied?.tls === true;
     const info: ConnectionInfo = {
       id: nextConnectionId++,
-      remoteAddress: source?.address ?? socket.remoteAddress ?? '',
-      remotePort: source?.port ?? socket.remotePort ?? 0,
+      remoteAddress: proxied?.source?.address ?? socket.remoteAddress ?? '',
+      remotePort: proxied?.source?.port ?? socket.remotePort ?? 0,
       localPort: socket.localPort ?? 0,
-      tls: opts.implicitTls,
-      starttls: !opts.implicitTls && opts.tls !== undefined,
-      ...(opts.implicitTls && typeof (socket as tls.TLSSocket).servername === 'string' ? { serverName: (socket as tls.TLSSocket).servername as string } : {}),
+      tls: secure,
+      starttls: !secure && opts.tls !== undefined,
+      ...(serverName ? { serverName } : {}),
     };
     const session = serveSocket(socket, info, opts, () => live.delete(socket));
     live.set(socket, session);
@@ -82,7 +99,7 @@ export async function startNodeListener(opts: NodeListenerOptions): Promise<Node
   const server = opts.proxyProtocol
     ? net.createServer((raw) => acceptProxied(raw, opts, onSocket))
     : opts.implicitTls
-      ? tls.createServer({ key: opts.tls!.key, cert: opts.tls!.cert, minVersion: 'TLSv1.2' }, (s) => onSocket(s))
+      ? tls.createServer({ key: opts.tls!.key, cert: opts.tls!.cert, minVersion: 'TLSv1.2', SNICallback: sniCallback(opts) }, (s) => onSocket(s))
       : net.createServer((s) => onSocket(s));
   server.on('error', (e) => opts.onError?.(e));
   if (opts.implicitTls) server.on('tlsClientError', () => undefined);
@@ -134,7 +151,7 @@ function serveSocket(raw: net.Socket, info: ConnectionInfo, opts: NodeListenerOp
     async upgradeTls() {
       if (!opts.tls) throw new Error('no TLS context');
       socket.off('data', onData);
-      const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: opts.tls.context });
+      const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: opts.tls.context, SNICallback: sniCallback(opts) });
       secure.on('error', () => secure.destroy());
       socket = secure;
       attach(secure);
@@ -189,7 +206,7 @@ function serveSocket(raw: net.Socket, info: ConnectionInfo, opts: NodeListenerOp
 }
 
 /** Read the PROXY v2 header (within 5 s), then hand over the socket (TLS-wrapped for implicit TLS). */
-function acceptProxied(raw: net.Socket, opts: NodeListenerOptions, onSocket: (s: net.Socket, source?: { address: string; port: number }) => void): void {
+function acceptProxied(raw: net.Socket, opts: NodeListenerOptions, onSocket: (s: net.Socket, proxied: ProxiedFacts) => void): void {
   let buffered = new Uint8Array(0);
   const timer = setTimeout(() => raw.destroy(), 5000);
   raw.on('error', () => raw.destroy());
@@ -208,17 +225,30 @@ function acceptProxied(raw: net.Socket, opts: NodeListenerOptions, onSocket: (s:
     }
     raw.pause();
     const rest = buffered.subarray(header.consumed);
+    const facts: ProxiedFacts = {
+      ...(header.source ? { source: header.source } : {}),
+      tls: header.tls !== undefined && !OLD_TLS.test(header.tls.version ?? ''),
+      ...(header.authority ? { authority: header.authority } : {}),
+    };
     if (!opts.implicitTls) {
       if (rest.length > 0) raw.unshift(Buffer.from(rest));
-      onSocket(raw, header.source);
+      onSocket(raw, facts);
       return;
     }
     // The client's first TLS bytes may have come with the header: TLS reads them through a stream that replays them.
-    const secure = new tls.TLSSocket(replaying(raw, rest), { isServer: true, secureContext: opts.tls!.context });
+    const secure = new tls.TLSSocket(replaying(raw, rest), { isServer: true, secureContext: opts.tls!.context, SNICallback: sniCallback(opts) });
     secure.on('error', () => secure.destroy());
-    secure.once('secure', () => onSocket(secure, header.source));
+    secure.once('secure', () => onSocket(secure, facts));
   };
   raw.on('data', onData);
+}
+
+/** Protocol versions below the TLS 1.2 minimum, as PP2_SUBTYPE_SSL_VERSION names them: not counted as secure. */
+const OLD_TLS = /^(SSLv|TLSv1(\.[01])?$)/;
+
+/** Per-tenant certificate by SNI name (RFC 6066 §3), else the listener's default. */
+function sniCallback(opts: NodeListenerOptions): (name: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) => void {
+  return (name, cb) => cb(null, opts.tls?.sni?.(name) ?? opts.tls?.context);
 }
 
 /** A duplex over `raw` that first yields `head` (octets already read from it). */

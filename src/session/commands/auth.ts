@@ -158,7 +158,7 @@ async function failure(s: Session, user: string, mechanism: string, err: unknown
   const remote = s.connection.remoteAddress;
   s.config.logger.info({ conn: s.connection.id, remote, user, mechanism, outcome: refused ? 'rejected' : 'error' }, 'login failed');
   if (!refused) return;
-  const delay = s.config.throttle ? s.config.throttle.failure(user, remote) : s.config.authFailureDelayMs;
+  const delay = s.config.throttle ? s.config.throttle.failure(user, remote, s.connection.serverName) : s.config.authFailureDelayMs;
   await new Promise((r) => setTimeout(r, delay));
 }
 
@@ -166,7 +166,7 @@ function loggedIn(s: Session, user: string, mechanism: string): Completion {
   const limits = s.config.connectionLimits;
   const accountKey = s.account!.accountKey;
   if (limits) {
-    if (!limits.admitUser(accountKey)) {
+    if (!limits.admitUser(accountKey, s.connection.remoteAddress)) {
       s.account = null;
       throw ImapError.bye('Too many connections for this user', 'LIMIT');
     }
