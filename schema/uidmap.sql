@@ -5,7 +5,7 @@
 -- checks it. When you add a migration, update this file and the version below.
 
 CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version (version) VALUES (3);
+INSERT INTO schema_version (version) VALUES (4);
 
 -- Store-wide values; one row. max_uidvalidity: the largest UIDVALIDITY ever issued (RFC 9051 §2.3.1.1), so a
 -- new or reset mailbox gets max(clock seconds, max_uidvalidity + 1).
@@ -74,4 +74,14 @@ CREATE TABLE uid_modseq (
   uid    INTEGER NOT NULL,
   modseq INTEGER NOT NULL,
   PRIMARY KEY (mbox, uid)
+) WITHOUT ROWID;
+
+-- RFC 8474 §5.1 OBJECTID: the EMAILID/THREADID that an email re-imported by COPY keeps from its source
+-- (src/uidmap/store.ts setOrigins). Write-once per (account, email id).
+CREATE TABLE email_origin (
+  account   TEXT NOT NULL,
+  email_id  TEXT NOT NULL,
+  origin_id TEXT NOT NULL,
+  thread_id TEXT NOT NULL,
+  PRIMARY KEY (account, email_id)
 ) WITHOUT ROWID;

@@ -16,6 +16,7 @@ import { BearerRejected, silentLogger, type AccountContext, type Authenticator, 
 import { jmapBasicAuthenticator } from './jmap-basic.ts';
 import { BEARER_MECHANISMS, PASSWORD_MECHANISMS, SASL_MECHANISMS, type SaslMechanism } from './sasl.ts';
 import { tokenVerifier, TokenRejected, type JwtSettings, type TokenVerifier } from './tokens.ts';
+import type { AccountPolicy, CopySemantics, SearchTextMode } from '../session/policy.ts';
 
 /** One tenant (schema `$defs/tenant`). */
 export interface TenantConfig {
@@ -33,6 +34,21 @@ export interface TenantConfig {
   requireTls?: boolean;
   /** Bearer-token rules (OAUTHBEARER, XOAUTH2). */
   jwt?: JwtSettings;
+  /** Node: certificate and key files served for this tenant's `hostnames` (TLS SNI, RFC 6066 §3). */
+  tls?: { certFile: string; keyFile: string };
+  /** This tenant's connection limits and failed-login throttling (defaults: the listener's). */
+  limits?: TenantLimits;
+  /** IMAP COPY as a JMAP label (default) or as an import of a new email (session/policy.ts). */
+  copySemantics?: CopySemantics;
+  /** SEARCH TEXT/BODY decided exactly in the gateway (default) or by the store's text index (session/policy.ts). */
+  searchText?: SearchTextMode;
+}
+
+/** Schema `$defs/limits`: absent values keep the listener-wide settings. */
+export interface TenantLimits {
+  maxConnectionsPerUser?: number;
+  maxConnectionsPerAddress?: number;
+  throttle?: { baseDelayMs?: number; maxDelayMs?: number; ipBlockAfter?: number; ipBlockMs?: number; windowMs?: number };
 }
 
 export interface TenantsDocument {
@@ -155,7 +171,7 @@ export function tenantAuthenticator(doc: TenantsDocument, o: TenantAuthOptions =
       tlsPolicy(t, c);
       let a = basic.get(t.id);
       if (!a) basic.set(t.id, (a = jmapBasicAuthenticator({ sessionUrl: t.jmapSessionUrl, tenant: t.id, ...jmapOpts })));
-      return a.login(creds, c);
+      return withPolicy(t, await a.login(creds, c));
     },
 
     async loginBearer(creds, c): Promise<AccountContext> {
@@ -193,11 +209,20 @@ export function tenantAuthenticator(doc: TenantsDocument, o: TenantAuthOptions =
       const client = new JmapClient({ sessionUrl: t.jmapSessionUrl, auth: bearerAuth(creds.token), ...jmapOpts });
       try {
         const backend = await JmapBackend.connect(client);
-        return { username, accountKey: `${t.id}/${backend.accountId}`, backend };
+        return withPolicy(t, { username, accountKey: `${t.id}/${backend.accountId}`, backend });
       } catch (err) {
         if (err instanceof ImapError && err.code?.name === 'AUTHENTICATIONFAILED') throw new BearerRejected(hint);
         throw err;
       }
     },
   };
+}
+
+/** The tenant's mapping choices carried by its accounts (session/policy.ts). */
+function withPolicy(t: TenantConfig, a: AccountContext): AccountContext {
+  const policy: AccountPolicy = {
+    ...(t.copySemantics ? { copySemantics: t.copySemantics } : {}),
+    ...(t.searchText ? { searchText: t.searchText } : {}),
+  };
+  return Object.keys(policy).length > 0 ? { ...a, policy } : a;
 }

@@ -4,6 +4,7 @@
  * IMAP on loopback.
  */
 import { parseArgs } from 'node:util';
+import type { AccountPolicy } from '../session/policy.ts';
 
 export interface NodeConfig {
   host: string;
@@ -35,6 +36,16 @@ export interface NodeConfig {
   proxyProtocol: boolean;
   /** Header blocks from JMAP `headers` or always from the raw message (servers that drop fields, e.g. Cyrus 3.6). */
   headerSource: string;
+  /** Default COPY semantics, `label` or `copy` (session/policy.ts); a tenant's `copySemantics` wins. */
+  copySemantics: string;
+  /** Default SEARCH TEXT/BODY mode, `exact` or `index` (session/policy.ts); a tenant's `searchText` wins. */
+  searchText: string;
+  /** Base URL of a Worker's Durable Object store API (src/edge/api.ts): UIDs shared by gateways on many machines. */
+  doStoreUrl: string;
+  /** Bearer token of that API (its UID_API_TOKEN secret). */
+  doStoreToken: string;
+  /** Keep the immutable-data cache in the Durable Objects too (shared), instead of SQLite in --data-dir. */
+  doCache: boolean;
   /** Create the demo account in the embedded store on first start. */
   demo: boolean;
 }
@@ -58,14 +69,19 @@ export const OPTIONS: Option[] = [
   { flag: 'tls-cert', env: 'TLS_CERT', type: 'string', key: 'tlsCert', def: '', help: 'PEM certificate (default: self-signed in data dir)' },
   { flag: 'tls-key', env: 'TLS_KEY', type: 'string', key: 'tlsKey', def: '', help: 'PEM private key' },
   { flag: 'tenant', env: 'GATEWAY_TENANT', type: 'string', key: 'tenant', def: 'default', help: 'tenant id' },
-  { flag: 'tenants', env: 'GATEWAY_TENANTS', type: 'string', key: 'tenants', def: '', help: 'tenants JSON file (schema/tenants.schema.json)' },
+  { flag: 'tenants', env: 'GATEWAY_TENANTS', type: 'string', key: 'tenants', def: '', help: 'tenants JSON file (schema/tenants.schema.json); or GATEWAY_TENANTS_JSON; overrides GATEWAY_TENANT_<ID>_<PROP>' },
   { flag: 'allow-cleartext-auth', env: 'ALLOW_CLEARTEXT_AUTH', type: 'boolean', key: 'allowCleartextAuth', def: false, help: 'accept passwords without TLS from any peer' },
   { flag: 'loopback-is-secure', env: 'LOOPBACK_IS_SECURE', type: 'boolean', key: 'loopbackIsSecure', def: true, help: 'loopback peers may log in without TLS' },
   { flag: 'auth-failure-delay-ms', env: 'AUTH_FAILURE_DELAY_MS', type: 'number', key: 'authFailureDelayMs', def: 2000, help: 'delay before a failed login answer' },
   { flag: 'header-source', env: 'HEADER_SOURCE', type: 'string', key: 'headerSource', def: 'jmap', help: 'jmap or raw: where header blocks come from' },
+  { flag: 'copy-semantics', env: 'COPY_SEMANTICS', type: 'string', key: 'copySemantics', def: 'label', help: 'label or copy: COPY adds a JMAP mailbox or imports a new email' },
+  { flag: 'search-text', env: 'SEARCH_TEXT', type: 'string', key: 'searchText', def: 'exact', help: 'exact or index: SEARCH TEXT/BODY in the gateway or by the store' },
   { flag: 'max-connections-per-address', env: 'MAX_CONNECTIONS_PER_ADDRESS', type: 'number', key: 'maxConnectionsPerAddress', def: 256, help: 'more from one address: * BYE [LIMIT]' },
   { flag: 'max-connections-per-user', env: 'MAX_CONNECTIONS_PER_USER', type: 'number', key: 'maxConnectionsPerUser', def: 64, help: 'more logins of one user: BYE [LIMIT]' },
   { flag: 'proxy-protocol', env: 'PROXY_PROTOCOL', type: 'boolean', key: 'proxyProtocol', def: false, help: 'expect a PROXY v2 header (load balancer)' },
+  { flag: 'do-store-url', env: 'DO_STORE_URL', type: 'string', key: 'doStoreUrl', def: '', help: 'UID store in Durable Objects: the Worker API base URL' },
+  { flag: 'do-store-token', env: 'DO_STORE_TOKEN', type: 'string', key: 'doStoreToken', def: '', help: 'bearer token of the Durable Object store API' },
+  { flag: 'do-cache', env: 'DO_CACHE', type: 'boolean', key: 'doCache', def: false, help: 'message cache in the Durable Objects too (needs --do-store-url)' },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', key: 'logLevel', def: 'info', help: 'pino level' },
   { flag: 'demo', env: 'GATEWAY_DEMO', type: 'boolean', key: 'demo', def: true, help: 'create the demo account in the embedded store' },
 ];
@@ -100,4 +116,11 @@ function convert(o: Option, raw: string): string | number | boolean {
   const n = Number(raw);
   if (!Number.isInteger(n)) throw new Error(`--${o.flag} / ${o.env}: expected an integer, got "${raw}"`);
   return n;
+}
+
+/** The gateway-wide COPY / SEARCH TEXT defaults (`--copy-semantics`, `--search-text`); bad values are refused. */
+export function policyOf(c: NodeConfig): AccountPolicy {
+  if (c.copySemantics !== 'label' && c.copySemantics !== 'copy') throw new Error(`--copy-semantics: expected label or copy, got "${c.copySemantics}"`);
+  if (c.searchText !== 'exact' && c.searchText !== 'index') throw new Error(`--search-text: expected exact or index, got "${c.searchText}"`);
+  return { copySemantics: c.copySemantics, searchText: c.searchText };
 }

@@ -10,6 +10,7 @@ import type { AuthThrottle } from '../auth/throttle.ts';
 import type { ChangeHub } from './watch.ts';
 import type { MessageCache } from '../cache/message-cache.ts';
 import type { ConnectionLimits } from './connection-limits.ts';
+import type { AccountPolicy } from './policy.ts';
 
 /** Facts about the client connection (RFC 9051 §6.2: what decides LOGINDISABLED and STARTTLS). */
 export interface ConnectionFacts {
@@ -30,6 +31,8 @@ export interface AccountContext {
   /** Key of this account in the UID store: tenant + JMAP accountId, so tenants never share UIDs. */
   accountKey: string;
   backend: MailBackend;
+  /** The tenant's mapping choices (copy semantics, TEXT/BODY search), when its configuration sets any. */
+  policy?: AccountPolicy;
 }
 
 /** Checks credentials and opens the account's backend; throws `ImapError` (NO [AUTHENTICATIONFAILED], NO [UNAVAILABLE]). */
@@ -86,6 +89,8 @@ export interface GatewayConfig {
    * fields out (Cyrus 3.6 omits fields whose value is not valid UTF-8, against RFC 8621 §4.1.3). Default `jmap`.
    */
   headerSource?: 'jmap' | 'raw';
+  /** Default mapping choices for accounts whose tenant sets none (policy.ts; Node `--copy-semantics`, `--search-text`). */
+  policy?: AccountPolicy;
   /** Immutable per-message data (header blocks, sizes, dates) kept across sessions (DESIGN.md rule 9). */
   messageCache?: MessageCache;
   /** Connections per client address and per user; none counted when absent. */

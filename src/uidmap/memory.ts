@@ -4,7 +4,7 @@
  * `assign` atomic. Nothing survives the process, so it must not back a gateway whose clients outlive it.
  */
 import { ImapError } from '../protocol/errors.ts';
-import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from './store.ts';
+import type { EmailOrigin, MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from './store.ts';
 import { nextUidValidity, MAX_UID } from './uidvalidity.ts';
 
 /** One mailbox's map: live entries both ways, expunge history (RFC 7162 VANISHED), `\Deleted` UIDs. */
@@ -26,6 +26,8 @@ export interface MemoryUidStoreOptions {
 
 export class MemoryUidStore implements UidStore {
   private readonly mailboxes = new Map<string, MailboxMap>();
+  /** RFC 8474 §5.1 origins of re-imported copies, keyed by [account, emailId] (`setOrigins`). */
+  private readonly origins = new Map<string, EmailOrigin>();
   /** The largest UIDVALIDITY this store ever issued (store-wide, never decreases). */
   private maxUidValidity = 0;
   private readonly now: () => number;
@@ -162,6 +164,22 @@ export class MemoryUidStore implements UidStore {
       if (!deleted) box.deleted.delete(uid);
       else if (box.byUid.has(uid)) box.deleted.add(uid);
     }
+  }
+
+  async setOrigins(account: string, origins: Map<string, EmailOrigin>): Promise<void> {
+    if (this.closed) throw ImapError.no('UID store is closed', 'UNAVAILABLE');
+    for (const [id, o] of origins) {
+      const key = JSON.stringify([account, id]);
+      if (!this.origins.has(key)) this.origins.set(key, { ...o });
+    }
+  }
+
+  async getOrigins(account: string, emailIds: string[]): Promise<Map<string, EmailOrigin>> {
+    if (this.closed) throw ImapError.no('UID store is closed', 'UNAVAILABLE');
+    return new Map(emailIds.flatMap((id) => {
+      const o = this.origins.get(JSON.stringify([account, id]));
+      return o ? [[id, { ...o }] as const] : [];
+    }));
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ImapError } from '../protocol/errors.ts';
-import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from './store.ts';
+import type { EmailOrigin, MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from './store.ts';
 import { nextUidValidity, MAX_UID } from './uidvalidity.ts';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
@@ -135,6 +135,10 @@ export class SqliteUidStore implements UidStore {
       dropExpunged: db.prepare<[number]>('DELETE FROM expunged WHERE mbox = ?'),
       dropDeleted: db.prepare<[number]>('DELETE FROM deleted_flag WHERE mbox = ?'),
       dropMailbox: db.prepare<[number]>('DELETE FROM mailbox WHERE mbox = ?'),
+      setOrigin: db.prepare<[string, string, string, string]>(
+        'INSERT OR IGNORE INTO email_origin (account, email_id, origin_id, thread_id) VALUES (?, ?, ?, ?)'),
+      getOrigin: db.prepare<[string, string], EmailOrigin>(
+        'SELECT origin_id AS emailId, thread_id AS threadId FROM email_origin WHERE account = ? AND email_id = ?'),
     };
   }
 
@@ -317,6 +321,19 @@ export class SqliteUidStore implements UidStore {
       const stmt = deleted ? this.q.flagDeleted : this.q.unflagDeleted;
       for (const uid of uids) stmt.run(mbox, uid);
     });
+  }
+
+  async setOrigins(account: string, origins: Map<string, EmailOrigin>): Promise<void> {
+    this.write(() => {
+      for (const [id, o] of origins) this.q.setOrigin.run(account, id, o.emailId, o.threadId);
+    });
+  }
+
+  async getOrigins(account: string, emailIds: string[]): Promise<Map<string, EmailOrigin>> {
+    return this.read(() => new Map(emailIds.flatMap((id) => {
+      const o = this.q.getOrigin.get(account, id);
+      return o ? [[id, { emailId: o.emailId, threadId: o.threadId }] as const] : [];
+    })));
   }
 
   async close(): Promise<void> {

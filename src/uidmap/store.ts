@@ -11,7 +11,8 @@
  * - The key is (account, mailboxId, emailId). An email in several mailboxes has one UID per mailbox. An email
  *   that was expunged from a mailbox and comes back gets a new UID, never its old one.
  *
- * Implementations: memory.ts (tests, ephemeral), sqlite.ts (default on Node), and later a Durable Object.
+ * Implementations: memory.ts (tests, ephemeral), sqlite.ts (default on Node), src/edge/do-uid-store.ts (Durable
+ * Object, reached over RPC by rpc-uid-store.ts and over HTTP by http-uid-store.ts).
  * Every implementation must pass test/uidmap/contract.ts.
  */
 
@@ -133,5 +134,21 @@ export interface UidStore {
    */
   vanished(account: string, mailboxId: string, sinceModseq: number): Promise<number[]>;
 
+  /**
+   * RFC 8474 §5.1 (OBJECTID): the object ids of emails that COPY created by re-importing a source message (a copy
+   * into a mailbox that already holds the source, or copy semantics): the COPYUID pairing must show the source's
+   * EMAILID, and THREADID follows EMAILID (§5.2), so the copy keeps the source's ids, persisted before COPYUID is
+   * sent. Write-once: an email id that already has an origin keeps it. Account-wide: `resetMailbox` keeps them.
+   */
+  setOrigins(account: string, origins: Map<string, EmailOrigin>): Promise<void>;
+  /** The recorded origins of those `emailIds` that have one. */
+  getOrigins(account: string, emailIds: string[]): Promise<Map<string, EmailOrigin>>;
+
   close(): Promise<void>;
+}
+
+/** RFC 8474 §5.1 / §5.2: the EMAILID and THREADID an email shows instead of its own JMAP ids (see `setOrigins`). */
+export interface EmailOrigin {
+  emailId: string;
+  threadId: string;
 }

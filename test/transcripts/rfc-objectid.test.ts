@@ -1,8 +1,7 @@
 /**
  * RFC 8474 §4 MAILBOXID, from the RFC's own examples (ids are the JMAP mailbox ids, so they are captured, not
  * fixed): CREATE answers [MAILBOXID (id)], SELECT/EXAMINE send it in an untagged OK, STATUS (MAILBOXID) returns the
- * same id, and a RENAME keeps it (§4). OBJECTID itself is not advertised yet: COPY into the mailbox that already
- * holds the email re-imports it under a new JMAP id, against §5.1 (same EMAILID across the COPYUID pairing).
+ * same id, and a RENAME keeps it (§4). EMAILID / THREADID across COPY and MOVE (§5.1): test/e2e/objectid-copy.test.ts.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -292,8 +292,33 @@ export function runUidStoreContract(name: string, makeStore: () => Promise<Store
     assert.equal(other.highestModseq, 1, 'the counter is per mailbox');
   }));
 
+  // RFC 8474 §5.1: a re-imported copy keeps its source's EMAILID/THREADID; §5.1 "EMAILID is immutable", so an id
+  // that has an origin keeps the first one. Ids are account-wide (RFC 8621 §1.6.2), not per mailbox.
+  test(`${name}: origins (RFC 8474 §5.1) are write-once, per account, and outlive a mailbox reset`, () => withStore(async ({ store }) => {
+    assert.deepEqual(await store.getOrigins(A, ['copy1']), new Map(), 'none recorded yet');
+    await store.setOrigins(A, new Map([['copy1', { emailId: 'src', threadId: 'thr' }]]));
+    await store.setOrigins(A, new Map([['copy1', { emailId: 'other', threadId: 'other-t' }], ['copy2', { emailId: 'src', threadId: 'thr' }]]));
+    await store.setOrigins(A, new Map());
+    assert.deepEqual(await store.getOrigins(A, ['copy2', 'plain', 'copy1']), new Map([
+      ['copy2', { emailId: 'src', threadId: 'thr' }],
+      ['copy1', { emailId: 'src', threadId: 'thr' }],
+    ]));
+    assert.deepEqual(await store.getOrigins(A, []), new Map());
+    assert.deepEqual(await store.getOrigins(B, ['copy1', 'copy2']), new Map(), 'accounts do not share origins');
+    await store.setOrigins(B, new Map([['copy1', { emailId: 'b-src', threadId: 'b-thr' }]]));
+    assert.deepEqual(await store.getOrigins(B, ['copy1']), new Map([['copy1', { emailId: 'b-src', threadId: 'b-thr' }]]));
+    await store.assign(A, 'inbox', ['copy1']);
+    await store.resetMailbox(A, 'inbox');
+    assert.deepEqual(await store.getOrigins(A, ['copy1']), new Map([['copy1', { emailId: 'src', threadId: 'thr' }]]));
+    const many = Array.from({ length: 500 }, (_, i) => `bulk${i}`);
+    await store.setOrigins(A, new Map(many.map((id) => [id, { emailId: `s-${id}`, threadId: 't' }])));
+    const got = await store.getOrigins(A, [...many, 'plain']);
+    assert.equal(got.size, many.length, 'a large batch round-trips in full');
+    assert.deepEqual(got.get('bulk499'), { emailId: 's-bulk499', threadId: 't' });
+  }));
+
   // Only stores that persist have a restart to survive: the test is registered for them alone (never skipped).
-  if (opts.persistent) test(`${name}: restart keeps UIDs, UIDVALIDITY, UIDNEXT, sync state, \\Deleted and expunge history`, async () => {
+  if (opts.persistent) test(`${name}: restart keeps UIDs, UIDVALIDITY, UIDNEXT, sync state, \\Deleted, expunge history and origins`, async () => {
     await withStore(async ({ store, restart }) => {
       const inbox = await store.openMailbox(A, 'inbox');
       const sent = await store.openMailbox(A, 'sent');
@@ -301,7 +326,9 @@ export function runUidStoreContract(name: string, makeStore: () => Promise<Store
       await store.expunge(A, 'inbox', [2]);
       await store.setDeleted(A, 'inbox', [3], true);
       await store.setSyncState(A, 'inbox', 'st-9');
+      await store.setOrigins(A, new Map([['c', { emailId: 'a', threadId: 't-a' }]]));
       const s2 = await restart();
+      assert.deepEqual(await s2.getOrigins(A, ['a', 'c']), new Map([['c', { emailId: 'a', threadId: 't-a' }]]), 'origins survive restart');
       const again = await s2.openMailbox(A, 'inbox');
       // HIGHESTMODSEQ: 1 at creation, 2 for the assign, 3 for the expunge (RFC 7162 §3.1, store.ts).
       assert.deepEqual({ ...again, version: undefined }, { uidValidity: inbox.uidValidity, uidNext: 4, syncState: 'st-9', version: undefined, highestModseq: 3 });

@@ -41,7 +41,7 @@ test('SqliteUidStore: a fresh file (uidmap.sql) and a version-0 file brought up 
   await SqliteUidStore.open(migrated).close();
   assert.deepEqual(schemaOf(migrated), schemaOf(fresh));
   const check = new Database(migrated, { readonly: true });
-  assert.equal(check.prepare('SELECT version FROM schema_version').pluck().get(), 3);
+  assert.equal(check.prepare('SELECT version FROM schema_version').pluck().get(), 4); // 004: RFC 8474 email_origin
   assert.equal(check.pragma('journal_mode', { simple: true }), 'wal');
   check.close();
 });

@@ -50,19 +50,24 @@ class Scanner {
     return this.s.slice(from, this.i);
   }
 
-  quoted(): string {
+  /** A quoted-string (RFC 822 §3.3), unquoted; null when the closing quote is missing (the rest is consumed). */
+  quoted(): string | null {
     let out = '';
     for (this.i++; this.i < this.s.length; this.i++) {
       const c = this.s[this.i]!;
-      if (c === '"') { this.i++; break; }
+      if (c === '"') { this.i++; return out; }
       if (c === '\\' && this.i + 1 < this.s.length) out += this.s[++this.i];
       else out += c;
     }
-    return out;
+    return null;
   }
 
-  /** A parameter value: quoted-string, or (leniently) everything up to the next `;` with spaces trimmed. */
-  value(): string {
+  /**
+   * A parameter value: quoted-string, or (leniently) everything up to the next `;` with spaces trimmed. Null for
+   * an unterminated quoted-string: the parameter is not valid syntax and is dropped, as Dovecot does (a charset
+   * there would otherwise swallow the rest of the line: docs/differential.md).
+   */
+  value(): string | null {
     this.skip();
     if (this.s[this.i] === '"') return this.quoted();
     const from = this.i;
@@ -91,7 +96,8 @@ function readParams(sc: Scanner): RawParam[] {
     }
     const name = sc.token().toLowerCase();
     if (!name || !sc.eat('=')) continue;
-    out.push([name, sc.value()]);
+    const value = sc.value();
+    if (value !== null) out.push([name, value]);
   }
   return out;
 }

@@ -7,7 +7,7 @@
  * delimiter ends the last part at the end of the enclosing body, a missing blank line ends the header at the first
  * line that is not a field; nesting deeper than `MAX_MIME_DEPTH` is treated as an opaque leaf. Never throws.
  */
-import { LF, CR, parseHeaderBlock, firstValue, type HeaderField } from './header.ts';
+import { LF, CR, parseHeaderBlock, firstValue, lastValue, type HeaderField } from './header.ts';
 import { parseContentType, parseDisposition, stripComments, type RawParam } from './params.ts';
 
 /** Multipart/message nesting beyond this depth is not descended into (bounded work on hostile input). */
@@ -107,7 +107,8 @@ function parseEntity(raw: Uint8Array, start: number, end: number, inDigest: bool
   const contentType: ContentType = ct
     ? { type: ct.value.slice(0, ct.value.indexOf('/')), subtype: ct.value.slice(ct.value.indexOf('/') + 1), params: ct.params, rawParams: ct.rawParams, explicit: true }
     : defaultType(inDigest);
-  const dispText = firstValue(raw, fields, 'content-disposition');
+  // RFC 2183 allows one Content-Disposition; of several, the last wins, as at Dovecot (docs/differential.md).
+  const dispText = lastValue(raw, fields, 'content-disposition');
   const disp = dispText === null ? null : parseDisposition(dispText);
   const cte = firstValue(raw, fields, 'content-transfer-encoding');
   const id = firstValue(raw, fields, 'content-id');

@@ -7,6 +7,9 @@
  * (DESIGN.md rule 1). If any message fails, the ones already created are destroyed and the answer is NO (RFC 3502
  * §3: "all or none").
  *
+ * An import whose outcome is unknown (timeout, dropped connection) is read back before it is sent again, so a
+ * message is never stored twice (DESIGN.md rule 10; MailBackend.importBlobs, jmap/import-readback.ts).
+ *
  * Round trips: `Mailbox/get`, one upload per message, one `Email/import` request (a listing the first time a
  * mailbox is used, see target.ts); when the mailbox is the selected one, the view catches up (`Email/changes` and
  * a listing) so the new messages are announced with `* n EXISTS` (RFC 9051 §6.3.12).
@@ -30,11 +33,12 @@ export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise
   const backend = account.backend;
   const dest = target.info.id;
   const uidValidity = await openTarget(s, dest);
-  const blobIds = await Promise.all(c.messages.map((m) => backend.uploadBlob(m.message)));
+  const { uidStore } = s.config;
+  const blobIds = await Promise.all(c.messages.map((m) => uploadOnceMore(() => backend.uploadBlob(m.message))));
+  const known = async () => new Set((await uidStore.list(account.accountKey, dest)).map((e) => e.emailId));
   const ids = await backend.importBlobs(c.messages.map((m, i) => ({
     blobId: blobIds[i]!, mailboxIds: [dest], keywords: flags[i]!.keywords, receivedAt: utcDate(m.date ?? new Date()),
-  })));
-  const { uidStore } = s.config;
+  })), { known });
   const assigned = await uidStore.assign(account.accountKey, dest, ids);
   const uids = ids.map((id) => assigned.get(id)!);
   await uidStore.setDeleted(account.accountKey, dest, uids.filter((_, i) => flags[i]!.deleted), true);
@@ -44,6 +48,19 @@ export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise
     for (const u of uids.filter((_, i) => flags[i]!.deleted)) view.deleted.add(u);
   }
   return { code: { name: 'APPENDUID', data: `${uidValidity} ${formatSequence(uids)}` }, text: 'APPEND completed' };
+}
+
+/**
+ * An upload whose outcome is unknown (timeout, dropped connection: NO [UNAVAILABLE]) is sent once more: a blob
+ * stored twice is only an unreferenced blob (RFC 8620 §6: the store cleans those up), never a second message.
+ */
+async function uploadOnceMore(upload: () => Promise<string>): Promise<string> {
+  try {
+    return await upload();
+  } catch (err) {
+    if (!(err instanceof ImapError) || err.code?.name !== 'UNAVAILABLE') throw err;
+    return upload();
+  }
 }
 
 /** RFC 8620 §1.4 UTCDate: `YYYY-MM-DDTHH:MM:SSZ` (IMAP date-times have whole seconds). */

@@ -9,6 +9,7 @@
  * UID-only searches therefore never download a message.
  */
 import type { EmailMeta } from '../../backend/backend.ts';
+import type { EmailOrigin } from '../../uidmap/store.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import type { SearchKey, SequenceSet } from '../../protocol/types.ts';
 import { flagToKeyword } from '../flags.ts';
@@ -24,6 +25,8 @@ export interface MessageData {
   uid: number;
   emailId: string;
   meta?: EmailMeta;
+  /** RFC 8474 §5.1: the ids a copy re-imported by COPY keeps from its source (../objectid.ts), loaded with `meta`. */
+  origin?: EmailOrigin;
   headers?: Map<string, string[]>;
   text?: SearchText;
 }
@@ -42,6 +45,16 @@ export interface EvalContext {
   now: number;
   /** RFC 7162 §3.1.5: a message's mod-sequence (MODSEQ key); absent, MODSEQ matches nothing. */
   modseqOf?: (uid: number) => number;
+  /**
+   * Index mode (session/policy.ts `searchText`): the email ids the store's `Email/query` text/body filter returned
+   * per BODY/TEXT key (`textIndexKey`); BODY and TEXT are then answered from it, fuzzy (RFC 8621 §4.4.1).
+   */
+  textIndex?: Map<string, Set<string>>;
+}
+
+/** The `EvalContext.textIndex` key of a (prepared) BODY or TEXT search key. */
+export function textIndexKey(type: 'BODY' | 'TEXT', value: string): string {
+  return `${type}\0${value}`;
 }
 
 /** Data tier a key needs (see the module comment). */
@@ -67,9 +80,10 @@ export function prepare(keys: SearchKey[]): SearchKey {
 }
 
 /** Header field names (lower case) the key tree reads, and the highest tier it needs. */
-export function analyze(key: SearchKey): { tier: Tier; headers: Set<string> } {
+export function analyze(key: SearchKey, textIndex = false): { tier: Tier; headers: Set<string>; objectIds: boolean } {
   const headers = new Set<string>();
   let tier: Tier = 0;
+  let objectIds = false;
   const up = (t: Tier) => { if (t > tier) tier = t; };
   const walk = (k: SearchKey): void => {
     switch (k.type) {
@@ -81,13 +95,14 @@ export function analyze(key: SearchKey): { tier: Tier; headers: Set<string> } {
       case 'DATE':
         if (k.field === 'SENT') { headers.add('date'); up(2); } else up(1);
         break;
-      case 'BODY': case 'TEXT': up(3); break;
-      case 'SIZE': case 'OLDER': case 'YOUNGER': case 'EMAILID': case 'THREADID': up(1); break;
+      case 'BODY': case 'TEXT': up(textIndex ? 0 : 3); break;
+      case 'EMAILID': case 'THREADID': objectIds = true; up(1); break;
+      case 'SIZE': case 'OLDER': case 'YOUNGER': up(1); break;
       default: break;
     }
   };
   walk(key);
-  return { tier, headers };
+  return { tier, headers, objectIds };
 }
 
 function isGatewayFlag(flag: string): boolean {
@@ -155,15 +170,18 @@ export function evaluate(key: SearchKey, m: MessageData, ctx: EvalContext): bool
       const age = (ctx.now - Date.parse(m.meta.receivedAt)) / 1000;
       return key.type === 'OLDER' ? age > key.seconds : age <= key.seconds;
     }
-    case 'EMAILID': return m.meta ? m.meta.id === key.id : undefined;
-    case 'THREADID': return m.meta ? m.meta.threadId === key.id : undefined;
+    case 'EMAILID': return m.meta ? (m.origin?.emailId ?? m.meta.id) === key.id : undefined;
+    case 'THREADID': return m.meta ? (m.origin?.threadId ?? m.meta.threadId) === key.id : undefined;
     case 'HEADER': {
       if (!m.headers) return undefined;
       const values = m.headers.get(key.field.toLowerCase()) ?? [];
       return values.some((v) => containsFolded(headerText(v), key.value));
     }
-    case 'BODY': return m.text ? m.text.body.includes(key.value) : undefined;
-    case 'TEXT': return m.text ? m.text.header.includes(key.value) || m.text.body.includes(key.value) : undefined;
+    case 'BODY':
+    case 'TEXT':
+      if (ctx.textIndex) return ctx.textIndex.get(textIndexKey(key.type, key.value))?.has(m.emailId) ?? false;
+      if (key.type === 'BODY') return m.text ? m.text.body.includes(key.value) : undefined;
+      return m.text ? m.text.header.includes(key.value) || m.text.body.includes(key.value) : undefined;
     // RFC 7162 §3.1.5: mod-sequence >= the value. One mod-sequence per message covers every entry name.
     case 'MODSEQ': return ctx.modseqOf ? ctx.modseqOf(m.uid) >= key.modseq : false;
     default: return false; // SAVED* are refused by `prepare`

@@ -1,6 +1,6 @@
 /**
  * What BODY and TEXT search (RFC 9051 §6.4.4) look at, taken from the raw message: the decoded text of its text
- * parts (transfer encoding undone, charset decoded, HTML reduced to text) and the decoded header fields of every
+ * parts (transfer encoding undone, charset decoded; HTML both as source and reduced to text) and the decoded header fields of every
  * entity (TEXT: "the header (including MIME header fields) or body"). Non-text leaves (images, archives) are not
  * searched (RFC 9051 §6.4.4 allows excluding media types other than TEXT and MESSAGE). Encapsulated messages
  * (message/rfc822) are searched with their headers and text parts.
@@ -59,5 +59,7 @@ function walk(raw: Uint8Array, part: MimePart, header: string[], body: string[])
   const { type, subtype, params } = part.contentType;
   if (type !== 'text') return;
   const text = decodeCharset(decodeTransfer(raw.subarray(part.bodyStart, part.bodyEnd), part.encoding), params.get('charset'));
-  body.push(subtype === 'html' ? htmlToText(text) : text);
+  // HTML: the decoded source (what Dovecot searches: a string in a link or attribute is in the body, RFC 9051
+  // §6.4.4) and its text (a word split by tags or written with entities is found too).
+  body.push(subtype === 'html' ? `${text}\n${htmlToText(text)}` : text);
 }
