@@ -36,6 +36,7 @@ export const BASE_CAPABILITIES = [
   'PREVIEW', // RFC 8970: FETCH PREVIEW [(LAZY)] from JMAP Email `preview` (RFC 8621 §4.1.4)
   'UTF8=ACCEPT', // RFC 6855: after ENABLE, UTF-8 names and quoted strings, APPEND UTF8 (...), no SEARCH CHARSET
   'CONDSTORE', // RFC 7162 §3.1: the gateway's own mod-sequences (uidmap/store.ts, session/condstore.ts)
+  'QRESYNC', // RFC 7162 §3.2: after ENABLE QRESYNC, session/qresync.ts; expunge history is never trimmed
 ] as const;
 
 /**
@@ -47,6 +48,8 @@ export const BASE_CAPABILITIES = [
  *   MESSAGE, serves DELETED-STORAGE and DELETED (§4.1.4), and a quota root need not limit every type (§4.1.1).
  *   No `QUOTASET`: JMAP gives users no way to set quotas.
  * - `JMAPACCESS` (RFC 9698): GETJMAPACCESS names the backend's JMAP session URL.
+ * - `OBJECTID` (RFC 8474): MAILBOXID / EMAILID / THREADID are the JMAP ids, except that COPY's re-imported copies
+ *   show the ids of their sources, kept by the UID store (§5.1; session/objectid.ts).
  */
 function accountCapabilities(session: Session): string[] {
   const info = session.account!.backend.serverInfo();
@@ -54,6 +57,7 @@ function accountCapabilities(session: Session): string[] {
     `APPENDLIMIT=${appendLimit(session)}`,
     ...(info.quota ? ['QUOTA', 'QUOTA=RES-STORAGE', 'QUOTA=RES-MESSAGE'] : []),
     'JMAPACCESS',
+    'OBJECTID',
   ];
 }
 

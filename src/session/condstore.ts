@@ -10,9 +10,17 @@ import { syncMailbox } from './sync.ts';
 /** The spelling of CONDSTORE in `Session.enabled` (as ENABLE's ENABLED response writes it). */
 export const CONDSTORE = 'CONDSTORE';
 
+/** The spelling of QRESYNC in `Session.enabled` (RFC 7162 §3.2.3: only ENABLE turns it on). */
+export const QRESYNC = 'QRESYNC';
+
 /** RFC 7162 §3.1: a CONDSTORE enabling command was issued in this session. */
 export function isCondstore(s: { readonly enabled: ReadonlySet<string> }): boolean {
   return s.enabled.has(CONDSTORE);
+}
+
+/** RFC 7162 §3.2.3: `ENABLE QRESYNC` succeeded in this session (VANISHED replaces EXPUNGE from then on, §3.2.10). */
+export function isQresync(s: { readonly enabled: ReadonlySet<string> }): boolean {
+  return s.enabled.has(QRESYNC);
 }
 
 /**
@@ -43,7 +51,24 @@ export async function freshModseqs(s: Session): Promise<{ highestModseq: number;
   const account = s.account!;
   const synced = await syncMailbox(account.backend, s.config.uidStore, account.accountKey, view.mailboxId);
   view.setModseqs(new Map(synced.entries.map((e, i) => [e.uid, synced.modseqs[i]!] as const)), synced.highestModseq);
+  await guardHighestModseq(s);
   return { highestModseq: synced.highestModseq, emailState: synced.emailState };
+}
+
+/**
+ * RFC 7162 §3.2 (and the §6 example): MODSEQ data sent while expunges with lower mod-sequences are not yet
+ * reported (they may be only at NOOP/IDLE, RFC 9051 §7.5.1) must come with a HIGHESTMODSEQ below those expunges,
+ * or a client that computes its HIGHESTMODSEQ from MODSEQ data and then loses the connection would never learn of
+ * them. The view's `reportedModseq` is such a value: every expunge the view has not reported happened after it.
+ * Only after ENABLE QRESYNC (a CONDSTORE-only client does not learn of expunges from mod-sequences). One UID-store
+ * read, only when the mailbox moved past what the view reported.
+ */
+export async function guardHighestModseq(s: Session): Promise<void> {
+  const view = s.selected;
+  if (!view || !isQresync(s) || view.highestModseq <= view.reportedModseq) return;
+  const gone = await s.config.uidStore.vanished(s.account!.accountKey, view.mailboxId, view.reportedModseq);
+  if (!gone.some((uid) => view.has(uid))) return;
+  await s.send({ type: 'status', status: 'OK', code: { name: 'HIGHESTMODSEQ', data: String(view.reportedModseq) }, text: 'Expunges not yet reported' });
 }
 
 /** RFC 7162 §3.1.5: whether a SEARCH key tree uses the MODSEQ criterion (which makes it an enabling command). */

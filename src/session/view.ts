@@ -11,7 +11,7 @@ import type { ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
 import { catchUp, syncMailbox, type SyncedMailbox } from './sync.ts';
 import { keywordToFlag } from './flags.ts';
-import { freshModseqs, isCondstore } from './condstore.ts';
+import { freshModseqs, isCondstore, isQresync } from './condstore.ts';
 
 /** One message addressed by a command: its sequence number, UID and JMAP email id. */
 export interface MessageRef {
@@ -29,6 +29,11 @@ export class MailboxView {
   modseqs: number[] = [];
   /** RFC 7162 §3.1.1 HIGHESTMODSEQ as of the last sync this view adopted. */
   highestModseq = 1;
+  /**
+   * RFC 7162 §3.2 / §6: the HIGHESTMODSEQ of the last sync whose changes this view reported in full (SELECT,
+   * NOOP, IDLE...): every expunge not yet reported to the client has a higher mod-sequence (condstore.ts guard).
+   */
+  reportedModseq = 0;
   /** UIDs carrying the gateway-kept `\Deleted` flag (DESIGN.md rule 6). */
   deleted = new Set<number>();
   /** RFC 5182 / RFC 9051 §6.4.4.1 search result variable (`$`), as UIDs; a new view (SELECT) starts empty. */
@@ -62,6 +67,7 @@ export class MailboxView {
     this.emailIds = synced.entries.map((e) => e.emailId);
     this.modseqs = synced.modseqs;
     this.highestModseq = Math.max(this.highestModseq, synced.highestModseq);
+    this.reportedModseq = synced.highestModseq;
     this.uidNext = synced.uidNext;
     this.emailState = synced.emailState;
   }
@@ -69,9 +75,10 @@ export class MailboxView {
   /**
    * Catch up with the store and tell the client (RFC 9051 §7.5.1: only where EXPUNGE may be sent: NOOP, CHECK,
    * IDLE, SELECT). One `Email/changes` when nothing changed; otherwise the incremental sync (sync.ts catchUp),
-   * whose `Email/get` of the changed ids also gives the keywords for the FETCH FLAGS reports.
+   * whose `Email/get` of the changed ids also gives the keywords for the FETCH FLAGS reports. Returns how many
+   * messages it reported expunged.
    */
-  async refresh(s: Session): Promise<void> {
+  async refresh(s: Session): Promise<number> {
     const account = s.account!;
     const synced = await catchUp(account.backend, s.config.uidStore, account.accountKey, this.mailboxId, this.emailState);
     // `\Deleted` lives in the UID store, not in JMAP: another session's STORE of it changes no JMAP state.
@@ -81,14 +88,13 @@ export class MailboxView {
     if ('unchanged' in synced) {
       this.emailState = synced.emailState;
       await this.reportDeletedFlips(s, flipped, new Set());
-      return;
+      return 0;
     }
     if (synced.uidValidity !== this.uidValidity) throw ImapError.bye('Mailbox was replaced; please reselect', 'UIDVALIDITY');
     const live = new Set(synced.entries.map((e) => e.uid));
     const before = new Set(this.uids);
-    for (let i = this.uids.length - 1; i >= 0; i--) {
-      if (!live.has(this.uids[i]!)) await s.send({ type: 'EXPUNGE', seq: i + 1 });
-    }
+    const gone = this.uids.filter((u) => !live.has(u));
+    await this.reportExpunged(s, new Set(gone), true);
     for (const u of this.deleted) if (!live.has(u)) this.deleted.delete(u);
     const kept = this.uids.filter((u) => live.has(u)).length;
     this.adopt(synced);
@@ -96,6 +102,7 @@ export class MailboxView {
     if (this.uids.length > kept) await s.send({ type: 'EXISTS', count: this.uids.length });
     await this.reportFlagChanges(s, synced.changed, before);
     await this.reportDeletedFlips(s, flipped.filter((u) => before.has(u) && live.has(u)), new Set(synced.changed.map((m) => m.id)));
+    return gone.length;
   }
 
   /** FETCH FLAGS for messages whose `\Deleted` another session changed (those not already reported). */
@@ -121,19 +128,37 @@ export class MailboxView {
   }
 
   /**
-   * Take expunged messages out of the view; with `report`, `* n EXPUNGE` for each in ascending order, each number
-   * counted after the previous ones took effect, as in the RFC 9051 §6.4.3 example (RFC 9051 §7.5.1).
+   * The one place that tells the client messages of the view are gone (only at the moments RFC 9051 §7.5.1 allows).
+   * After ENABLE QRESYNC: one `* VANISHED uids` without EARLIER (RFC 7162 §3.2.10.2; the client decrements EXISTS
+   * per UID). Otherwise `* n EXPUNGE` for each: highest first when `descending` (no number shifts), else in
+   * ascending order, each number counted after the previous ones took effect, as in the RFC 9051 §6.4.3 example.
+   * Does not change the view.
    */
-  async remove(s: Session, uids: ReadonlySet<number>, report: boolean): Promise<void> {
-    if (report) {
-      let before = 0; // expunged earlier in this loop: each number is the message's position at the time it is read
-      for (let i = 0; i < this.uids.length; i++) if (uids.has(this.uids[i]!)) await s.send({ type: 'EXPUNGE', seq: i + 1 - before++ });
+  private async reportExpunged(s: Session, uids: ReadonlySet<number>, descending = false): Promise<void> {
+    const gone = this.uids.filter((u) => uids.has(u));
+    if (gone.length === 0) return;
+    if (isQresync(s)) return s.send({ type: 'VANISHED', earlier: false, uids: gone });
+    if (descending) {
+      for (let i = this.uids.length - 1; i >= 0; i--) if (uids.has(this.uids[i]!)) await s.send({ type: 'EXPUNGE', seq: i + 1 });
+      return;
     }
+    let before = 0; // expunged earlier in this loop: each number is the message's position at the time it is read
+    for (let i = 0; i < this.uids.length; i++) if (uids.has(this.uids[i]!)) await s.send({ type: 'EXPUNGE', seq: i + 1 - before++ });
+  }
+
+  /** Take expunged messages out of the view; with `report`, tell the client (reportExpunged). */
+  async remove(s: Session, uids: ReadonlySet<number>, report: boolean): Promise<void> {
+    if (report) await this.reportExpunged(s, uids);
     const keep = this.uids.map((u) => !uids.has(u));
     this.uids = this.uids.filter((_, i) => keep[i]);
     this.emailIds = this.emailIds.filter((_, i) => keep[i]);
     this.modseqs = this.modseqs.filter((_, i) => keep[i]);
     for (const u of uids) this.deleted.delete(u);
+  }
+
+  /** Is the UID a message of the view (announced to the client and not reported gone)? */
+  has(uid: number): boolean {
+    return this.uids[lowerBound(this.uids, uid)] === uid;
   }
 
   /** RFC 7162 §3.1 the mod-sequence of a message of the view (1 when unknown). */

@@ -259,6 +259,7 @@ describe('UTF-8 mailbox names (RFC 9051 §5.1 after ENABLE IMAP4rev2, RFC 6855 �
     });
   }
 
+  // [CLOSED] at a3 in rev1 too: RFC 7162 §3.2.11 requires it of a server advertising CONDSTORE or QRESYNC.
   test('IMAP4rev1 (nothing enabled): the same names in modified UTF-7 (RFC 3501 §5.1.3)', async () => {
     const c = await RawClient.connect(bed.imapPort);
     await c.line();
@@ -279,6 +280,7 @@ describe('UTF-8 mailbox names (RFC 9051 §5.1 after ENABLE IMAP4rev2, RFC 6855 �
         S: * OK [MAILBOXID (…)] …
         S: a2 OK [READ-WRITE] …
         C: a3 SELECT INBOX
+        S: * OK [CLOSED] …
         S: * 0 EXISTS
         S: * 0 RECENT
         S: * FLAGS …

@@ -13,12 +13,20 @@
  * that is already (also) in another destination only removes the source label: the user keeps one message in the
  * destination rather than two identical ones, and COPYUID names the UID it already has there.
  *
+ * Copy semantics (a per-tenant setting, session/policy.ts): `label` (default) as above; `copy` makes every COPY an
+ * import of the blob into the destination, a new email independent of its source (for stores whose users expect
+ * a copy not to share keywords with its original). MOVE is the same in both.
+ *
+ * OBJECTID (RFC 8474 §5.1): a label copy is the same JMAP email, so the same EMAILID; an imported copy records its
+ * source's EMAILID/THREADID in the UID store before COPYUID is sent (session/objectid.ts).
+ *
  * All-or-nothing (RFC 9051 §6.4.7, DESIGN.md rule 10): if any write fails, the earlier ones are undone and the
  * answer is NO. `\Deleted` (kept by the gateway) is carried to the copies, as flags are (§6.4.7).
  *
  * Round trips: `Mailbox/get` (destination), `Email/get` (mailboxIds, keywords, blobId), one `Email/set` request;
- * plus one `Email/import` when some emails are already in the destination, and a listing the first time a
- * destination is used (see target.ts).
+ * plus one `Email/import` when some emails are already in the destination (or with copy semantics), and a listing
+ * the first time a destination is used (see target.ts). An import also writes the copies' origins to the UID store
+ * (no JMAP request); an import whose outcome is unknown is read back first (MailBackend.importBlobs).
  */
 import type { BlobImport, EmailMeta } from '../../backend/backend.ts';
 import { ImapError } from '../../protocol/errors.ts';
@@ -28,7 +36,10 @@ import type { HandlerResult } from '../dispatch.ts';
 import { leaveMailbox } from '../expunge.ts';
 import type { Session } from '../session.ts';
 import type { MessageRef } from '../view.ts';
+import { expungedHighest } from '../qresync.ts';
 import { openTarget, targetMailbox } from './target.ts';
+import { recordCopies } from '../objectid.ts';
+import { copySemantics } from '../policy.ts';
 
 /** How one message reaches the destination. */
 type Plan = 'label' | 'import' | 'already';
@@ -50,15 +61,18 @@ export async function copyMoveCommand(s: Session, c: CommandOf<'COPY' | 'MOVE'>)
   if (refs.some((r) => !byId.has(r.emailId))) throw ImapError.no('Some of the messages no longer exist', 'EXPUNGEISSUED');
   const uidValidity = await openTarget(s, dest);
 
+  const copyAll = !move && copySemantics(s) === 'copy';
   const plans = refs.map((r): [MessageRef, EmailMeta, Plan] => {
     const meta = byId.get(r.emailId)!;
-    const plan: Plan = !meta.mailboxIds.includes(dest) ? 'label' : move && dest !== source ? 'already' : 'import';
+    const plan: Plan = copyAll ? 'import' : !meta.mailboxIds.includes(dest) ? 'label' : move && dest !== source ? 'already' : 'import';
     return [r, meta, plan];
   });
-  const imports = plans.filter(([, , p]) => p === 'import').map(([, m]): BlobImport =>
-    ({ blobId: m.blobId, mailboxIds: [dest], keywords: m.keywords, receivedAt: m.receivedAt }));
-  const created = await backend.importBlobs(imports);
+  const sources = plans.filter(([, , p]) => p === 'import').map(([, m]) => m);
+  const imports = sources.map((m): BlobImport => ({ blobId: m.blobId, mailboxIds: [dest], keywords: m.keywords, receivedAt: m.receivedAt }));
+  const known = async () => new Set((await s.config.uidStore.list(account.accountKey, dest)).map((e) => e.emailId));
+  const created = await backend.importBlobs(imports, { known });
   try {
+    await recordCopies(s, sources, created); // RFC 8474 §5.1: the copies keep their sources' EMAILID
     await backend.updateMailboxes(plans.filter(([, , p]) => p !== 'import' && (p === 'label' || move)).map(([, m, p]) =>
       ({ id: m.id, add: p === 'label' ? [dest] : [], remove: move ? [source] : [] })));
     // MOVE within one mailbox: the originals leave it (a destroy when it was their only mailbox: last, as it cannot be undone).
@@ -88,5 +102,6 @@ export async function copyMoveCommand(s: Session, c: CommandOf<'COPY' | 'MOVE'>)
   await uidStore.setDeleted(account.accountKey, source, srcUids, false);
   await view.remove(s, new Set(srcUids), true);
   if (dest === source) await view.refresh(s);
-  return { text: 'MOVE completed' };
+  const code = await expungedHighest(s, srcUids.length); // RFC 6851 §4.4: [HIGHESTMODSEQ] under QRESYNC
+  return code ? { code, text: 'MOVE completed' } : { text: 'MOVE completed' };
 }

@@ -4,6 +4,7 @@ import type { CommandOf } from '../../protocol/types.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import { expungeDeleted } from '../expunge.ts';
 import type { Session } from '../session.ts';
+import { expungedHighest } from '../qresync.ts';
 
 /**
  * `* n EXPUNGE` for every `\Deleted` message (UID EXPUNGE: only those of the UID set), highest first, then OK.
@@ -15,5 +16,7 @@ export async function expungeCommand(s: Session, c: CommandOf<'EXPUNGE'>): Promi
   const only = c.uid ? new Set(view.resolve(c.sequence, true).map((r) => r.uid)) : null;
   const account = s.account!;
   view.deleted = await s.config.uidStore.getDeleted(account.accountKey, view.mailboxId);
-  await expungeDeleted(s, view, only, true);
+  const gone = await expungeDeleted(s, view, only, true);
+  const code = await expungedHighest(s, gone.length); // RFC 7162 §3.2.7 / §3.2.9: [HIGHESTMODSEQ] under QRESYNC
+  if (code) return { code, text: 'EXPUNGE completed' };
 }

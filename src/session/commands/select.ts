@@ -10,18 +10,22 @@ import { MailboxView } from '../view.ts';
 import { expungeDeleted } from '../expunge.ts';
 import { isRev2 } from '../versions.ts';
 import { CONDSTORE, isCondstore } from '../condstore.ts';
+import { checkQresyncParams, resync } from '../qresync.ts';
 
 /**
  * RFC 9051 §6.3.2: FLAGS, EXISTS, (rev1: RECENT), PERMANENTFLAGS, UIDVALIDITY, UIDNEXT, then the tagged OK with
  * [READ-WRITE] or [READ-ONLY]. A failed SELECT leaves no mailbox selected. After ENABLE IMAP4rev2: `* OK [CLOSED]`
  * first when a mailbox was selected, no RECENT (Appendix E item 12), and the REQUIRED `* LIST` of the mailbox with
  * accurate attributes (item 10). No `[UNSEEN]` in either version (deprecated, item 11; optional in RFC 3501).
+ * `[CLOSED]` is sent in rev1 too: RFC 7162 §3.2.11 requires it of a server advertising CONDSTORE or QRESYNC.
+ * With QRESYNC (RFC 7162 §3.2.5): the parameters are checked first (BAD leaves the mailbox as it was), the mailbox
+ * opens as for a plain SELECT, then VANISHED (EARLIER) and the changed messages' FETCH come before the tagged OK.
  */
 export async function selectCommand(s: Session, c: CommandOf<'SELECT' | 'EXAMINE'>): Promise<HandlerResult> {
-  if (c.qresync) throw ImapError.bad('QRESYNC needs ENABLE QRESYNC, which this server does not offer (RFC 7162 §3.2.5)');
+  if (c.qresync) checkQresyncParams(s, c.qresync);
   if (c.condstore) s.enabled.add(CONDSTORE); // RFC 7162 §3.1.8: an enabling command; HIGHESTMODSEQ follows below
   const rev2 = isRev2(s);
-  if (s.selected && rev2) await s.send({ type: 'status', status: 'OK', code: { name: 'CLOSED' }, text: 'Previous mailbox is now closed' });
+  if (s.selected) await s.send({ type: 'status', status: 'OK', code: { name: 'CLOSED' }, text: 'Previous mailbox is now closed' });
   s.selected = null;
   s.state = 'authenticated';
   const mailbox = await resolveMailbox(s, c.mailbox);
@@ -47,6 +51,7 @@ export async function selectCommand(s: Session, c: CommandOf<'SELECT' | 'EXAMINE
   await s.send({ type: 'status', status: 'OK', code: { name: 'MAILBOXID', data: `(${mailbox.info.id})` }, text: 'Ok' });
   // RFC 7162 §3.1.2.1: every mailbox keeps mod-sequences (UID store), so never NOMODSEQ.
   if (isCondstore(s)) await s.send({ type: 'status', status: 'OK', code: { name: 'HIGHESTMODSEQ', data: String(view.highestModseq) }, text: 'Highest' });
+  if (c.qresync) await resync(s, view, c.qresync);
   s.selected = view;
   s.state = 'selected';
   return { code: { name: readOnly ? 'READ-ONLY' : 'READ-WRITE' }, text: `${c.type} completed` };

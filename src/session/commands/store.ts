@@ -20,7 +20,7 @@ import { isStateMismatch } from '../../backend/backend.ts';
 import { codes } from '../../protocol/encode.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import type { CommandOf, FetchResponseItem } from '../../protocol/types.ts';
-import { enableCondstore, freshModseqs, isCondstore } from '../condstore.ts';
+import { enableCondstore, freshModseqs, guardHighestModseq, isCondstore, isQresync } from '../condstore.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import { parseFlagArgs } from '../flag-args.ts';
 import type { Session } from '../session.ts';
@@ -100,6 +100,7 @@ async function storeOnce(s: Session, c: CommandOf<'STORE'>, refs: MessageRef[]):
   if (touched.length > 0) {
     const modseq = await uidStore.touch(account.accountKey, view.mailboxId, touched);
     view.setModseqs(new Map(touched.map((u) => [u, modseq] as const)), modseq);
+    await guardHighestModseq(s); // RFC 7162 §3.2: MODSEQ data below an unreported expunge's needs HIGHESTMODSEQ
   }
 
   const condstore = isCondstore(s);
@@ -107,7 +108,8 @@ async function storeOnce(s: Session, c: CommandOf<'STORE'>, refs: MessageRef[]):
   if (!c.silent || since !== undefined) {
     for (const r of live) {
       const items: FetchResponseItem[] = [];
-      if (c.uid) items.push({ type: 'UID', uid: r.uid }); // RFC 9051 §6.4.9: UID in every FETCH of a UID command
+      // RFC 9051 §6.4.9: UID in every FETCH of a UID command; RFC 7162 §3.2.4: in every FETCH under QRESYNC.
+      if (c.uid || isQresync(s)) items.push({ type: 'UID', uid: r.uid });
       if (!c.silent) items.push({ type: 'FLAGS', flags: view.flagsOf(r.uid, after.get(r.uid)!) });
       if (condstore) items.push({ type: 'MODSEQ', modseq: view.modseqOf(r.uid) });
       await s.send({ type: 'FETCH', seq: r.seq, items });
