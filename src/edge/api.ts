@@ -18,18 +18,37 @@
  *   POST /touch     {uids}           -> {highestModseq}                  (RFC 7162 §3.1 mod-sequence bump)
  *   GET  /vanished?since=n           -> {uids}                           (RFC 7162 §3.2.6 expunged after n)
  *   /commit-sync also takes an optional `touch` (email ids).
+ * The account's immutable-data cache (do-cache.ts), under /v1/accounts/:account/cache:
+ *   POST /get {emailIds}             -> {messages: [CachedMessageWire, ...]}   (the cached ones only)
+ *   POST /put {messages, maxBytes}   -> 204                                    (LRU eviction beyond maxBytes)
+ *   GET  /size                       -> {bytes}
+ * The account's push fan-out (account-watch.ts): GET /v1/accounts/:account/watch -> AccountWatchStatus.
+ * RFC 8474 §5.1 origins of COPY's re-imported emails (UidStore.setOrigins), under /v1/accounts/:account/origins:
+ *   POST /put {origins: [[emailId, {emailId, threadId}], ...]} -> 204          (write-once per email id)
+ *   POST /get {emailIds}             -> {origins: [[emailId, {emailId, threadId}], ...]}   (the recorded ones only)
  * Store errors: 503 for UNAVAILABLE, 409 for the others, body {code, text} (the IMAP response code and text).
  */
 import { Hono, type Context } from 'hono';
 import { ImapError } from '../protocol/errors.ts';
-import type { UidStore } from '../uidmap/store.ts';
+import type { EmailOrigin, UidStore } from '../uidmap/store.ts';
+import type { CachedMessage } from '../cache/message-cache.ts';
+import type { AccountCacheAccess } from './account-cache.ts';
+import type { AccountWatchStatus } from './account-watch.ts';
+import { fromWire, toWire } from './http-message-cache.ts';
 
 export interface UidStoreApiOptions<E extends object> {
   /** The store behind the API for this request's environment. */
   store(env: E): UidStore;
   /** The bearer token clients must present; undefined turns the API off. */
   token(env: E): string | undefined;
+  /** The per-account message caches; without it the cache routes are absent. */
+  cache?(env: E): AccountCacheAccess;
+  /** The per-account push watcher's state; without it the watch route is absent. */
+  watchStatus?(env: E, account: string): Promise<AccountWatchStatus>;
 }
+
+/** The largest per-account cache bound a client may ask for (1 GiB; a Durable Object holds up to 10 GB). */
+const MAX_CACHE_BYTES = 1024 * 1024 * 1024;
 
 /** Constant-time comparison of two strings (length leaks, content does not). */
 function sameSecret(a: string, b: string): boolean {
@@ -41,6 +60,13 @@ function sameSecret(a: string, b: string): boolean {
 
 const isUids = (v: unknown): v is number[] => Array.isArray(v) && v.every((n) => Number.isInteger(n) && n >= 1 && n <= 4294967295);
 const isIds = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string' && s.length > 0);
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+/** `[emailId, {emailId, threadId}]` pairs (RFC 8474 §5.1 origins). */
+const isOrigins = (v: unknown): v is Array<[string, EmailOrigin]> => Array.isArray(v) && v.every((p) => {
+  if (!Array.isArray(p) || p.length !== 2 || !isId(p[0]) || typeof p[1] !== 'object' || p[1] === null) return false;
+  const o = p[1] as Record<string, unknown>;
+  return isId(o.emailId) && isId(o.threadId);
+});
 
 class BadRequest extends Error {}
 
@@ -140,5 +166,36 @@ export function uidStoreApi<E extends object>(opts: UidStoreApiOptions<E>): Hono
     const [s, a, m] = keys(c);
     return c.json({ uids: await s.vanished(a, m, since) });
   });
+  app.post('/v1/accounts/:account/origins/put', async (c) => {
+    const { origins } = await body(c);
+    if (!isOrigins(origins)) throw new BadRequest('origins: array of [emailId, {emailId, threadId}] (non-empty strings) expected');
+    await opts.store(c.env as E).setOrigins(c.req.param('account')!, new Map(origins.map(([id, o]) => [id, { emailId: o.emailId, threadId: o.threadId }])));
+    return c.body(null, 204);
+  });
+  app.post('/v1/accounts/:account/origins/get', async (c) => {
+    const { emailIds } = await body(c);
+    if (!isIds(emailIds)) throw new BadRequest('emailIds: array of non-empty strings expected');
+    return c.json({ origins: [...(await opts.store(c.env as E).getOrigins(c.req.param('account')!, emailIds))] });
+  });
+  const { cache, watchStatus } = opts;
+  if (cache) {
+    const acct = '/v1/accounts/:account/cache';
+    app.post(`${acct}/get`, async (c) => {
+      const { emailIds } = await body(c);
+      if (!isIds(emailIds)) throw new BadRequest('emailIds: array of non-empty strings expected');
+      return c.json({ messages: (await cache(c.env as E).get(c.req.param('account')!, emailIds)).map(toWire) });
+    });
+    app.post(`${acct}/put`, async (c) => {
+      const { messages, maxBytes } = await body(c);
+      const parsed = Array.isArray(messages) ? messages.map(fromWire) : [null];
+      if (parsed.some((m) => m === null) || !Number.isSafeInteger(maxBytes) || (maxBytes as number) < 1 || (maxBytes as number) > MAX_CACHE_BYTES) {
+        throw new BadRequest(`messages (cached messages, header in base64) and maxBytes (1..${MAX_CACHE_BYTES}) expected`);
+      }
+      await cache(c.env as E).put(c.req.param('account')!, parsed as CachedMessage[], maxBytes as number);
+      return c.body(null, 204);
+    });
+    app.get(`${acct}/size`, async (c) => c.json({ bytes: await cache(c.env as E).size(c.req.param('account')!) }));
+  }
+  if (watchStatus) app.get('/v1/accounts/:account/watch', async (c) => c.json(await watchStatus(c.env as E, c.req.param('account')!)));
   return app;
 }

@@ -30,6 +30,15 @@ export const MIGRATIONS: readonly string[] = [
   // expunged UID (VANISHED); a missing row means 1.
   `CREATE TABLE mailbox_modseq (mbox INTEGER PRIMARY KEY, highest INTEGER NOT NULL);
    CREATE TABLE uid_modseq (mbox INTEGER NOT NULL, uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY (mbox, uid)) WITHOUT ROWID;`,
+  // The immutable-data cache of the account (do-cache.ts, DESIGN.md rule 9): header blocks and facts that never
+  // change for an email id (RFC 8621 §4.1); bytes and last_used give the LRU byte bound.
+  `CREATE TABLE message_cache (
+     email_id TEXT PRIMARY KEY, blob_id TEXT NOT NULL, thread_id TEXT NOT NULL, size INTEGER NOT NULL,
+     received_at TEXT NOT NULL, header BLOB NOT NULL, bytes INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX message_cache_lru ON message_cache (last_used);`,
+  // RFC 8474 §5.1 OBJECTID: the EMAILID/THREADID that an email re-imported by COPY keeps from its source
+  // (UidStore.setOrigins); write-once per email id, kept across mailbox resets (ids are account-wide).
+  `CREATE TABLE email_origin (email_id TEXT PRIMARY KEY, origin_id TEXT NOT NULL, thread_id TEXT NOT NULL) WITHOUT ROWID;`,
 ];
 
 /** The version a fresh or migrated object ends at. */

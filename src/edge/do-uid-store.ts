@@ -13,14 +13,21 @@
  *
  * Methods are RPC (workerd passes Maps and arrays by structured clone); the HTTP API (api.ts) and the Worker's
  * sessions (rpc-uid-store.ts) call them through a stub.
+ *
+ * The account's object also holds the account's immutable-data cache (`cache*`, do-cache.ts, same SQLite storage)
+ * and its one JMAP change watcher with the IDLE fan-out (`waitForChange`, account-watch.ts, memory only).
  */
 import { DurableObject } from 'cloudflare:workers';
-import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry } from '../uidmap/store.ts';
+import type { EmailOrigin, MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry } from '../uidmap/store.ts';
 import { MAX_UID, nextUidValidity } from '../uidmap/uidvalidity.ts';
 import { ImapError } from '../protocol/errors.ts';
 import type { DurableObjectNamespace, DurableObjectState, SqlStorage } from './cf.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './do-schema.ts';
 import { encodeStoreError } from './errors.ts';
+import type { CachedMessage } from '../cache/message-cache.ts';
+import { DoMessageCache } from './do-cache.ts';
+import { AccountWatch, type AccountWatchStatus, type WatchCredential } from './account-watch.ts';
+import { DEFAULT_WATCH } from '../session/watch.ts';
 
 /** What the object needs from its Worker's environment: its own namespace, to reach the allocator. */
 export interface UidStoreEnv {
@@ -47,7 +54,28 @@ export interface UidStoreRpc {
   touch(mailboxId: string, uids: number[]): Promise<number>;
   vanished(mailboxId: string, sinceModseq: number): Promise<number[]>;
   setDeleted(mailboxId: string, uids: number[], deleted: boolean): Promise<void>;
+  /** RFC 8474 §5.1: the ids re-imported copies keep from their sources (account-wide, write-once). */
+  setOrigins(origins: Map<string, EmailOrigin>): Promise<void>;
+  getOrigins(emailIds: string[]): Promise<Map<string, EmailOrigin>>;
+  /** The account's immutable-data cache (do-cache.ts). */
+  cacheGet(emailIds: string[]): Promise<CachedMessage[]>;
+  cachePut(messages: CachedMessage[], maxBytes: number): Promise<void>;
+  cacheSize(): Promise<number>;
+  /** Push fan-out (account-watch.ts): the change counter once it differs from `since`, or at the timeout. */
+  waitForChange(since: number, credential: WatchCredential | undefined, timeoutMs: number): Promise<number>;
+  watchStatus(): Promise<AccountWatchStatus>;
 }
+
+/** Bounds of the fan-out long-poll (ms): sessions ask for LONG_POLL_MS; the object never holds one longer than the max. */
+export const LONG_POLL_MS = 25_000;
+const MAX_LONG_POLL_MS = 60_000;
+
+/** Warnings of the object's watcher to the Worker log; never credentials. */
+const doLogger = {
+  debug() {}, info() {},
+  warn: (obj: object, msg: string) => console.warn(JSON.stringify({ level: 'warn', msg, ...obj })),
+  error: (obj: object, msg: string) => console.error(JSON.stringify({ level: 'error', msg, ...obj })),
+};
 
 /** A `mailbox` row. */
 type Box = { mbox: number; uidValidity: number; uidNext: number; syncState: string | null; version: number; highestModseq: number };
@@ -57,6 +85,8 @@ const stateOf = ({ uidValidity, uidNext, syncState, version, highestModseq }: Bo
 
 export class UidStoreDO extends DurableObject<UidStoreEnv> {
   private readonly sql: SqlStorage;
+  private cache: DoMessageCache | null = null;
+  private watcher: AccountWatch | null = null;
 
   constructor(ctx: DurableObjectState, env: UidStoreEnv) {
     super(ctx, env);
@@ -280,5 +310,42 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
         else this.sql.exec('DELETE FROM deleted_flag WHERE mbox = ? AND uid = ?', box.mbox, uid);
       }
     });
+  }
+
+  /** RFC 8474 §5.1: records the origins of re-imported copies in one transaction; an id with an origin keeps it. */
+  setOrigins(origins: Map<string, EmailOrigin>): void {
+    this.guard(() => this.ctx.storage.transactionSync(() => {
+      for (const [id, o] of origins) {
+        this.sql.exec('INSERT OR IGNORE INTO email_origin (email_id, origin_id, thread_id) VALUES (?, ?, ?)', id, o.emailId, o.threadId);
+      }
+    }));
+  }
+
+  /** The recorded origins of those `emailIds` that have one (one query: the ids travel as one JSON parameter). */
+  getOrigins(emailIds: string[]): Map<string, EmailOrigin> {
+    return this.guard(() => new Map(this.sql.exec<{ id: string; emailId: string; threadId: string }>(
+      'SELECT email_id AS id, origin_id AS emailId, thread_id AS threadId FROM email_origin WHERE email_id IN (SELECT value FROM json_each(?))',
+      JSON.stringify(emailIds)).toArray().map((r) => [r.id, { emailId: r.emailId, threadId: r.threadId }] as const)));
+  }
+
+  cacheGet(emailIds: string[]): CachedMessage[] {
+    return this.guard(() => (this.cache ??= new DoMessageCache(this.ctx)).get(emailIds));
+  }
+
+  cachePut(messages: CachedMessage[], maxBytes: number): void {
+    this.guard(() => (this.cache ??= new DoMessageCache(this.ctx)).put(messages, maxBytes));
+  }
+
+  cacheSize(): number {
+    return this.guard(() => (this.cache ??= new DoMessageCache(this.ctx)).size());
+  }
+
+  waitForChange(since: number, credential: WatchCredential | undefined, timeoutMs: number): Promise<number> {
+    this.watcher ??= new AccountWatch({ watch: DEFAULT_WATCH, logger: doLogger, graceMs: 60_000, maxCredentials: 4 });
+    return this.watcher.wait(since, credential, Math.min(Math.max(timeoutMs, 0), MAX_LONG_POLL_MS));
+  }
+
+  watchStatus(): AccountWatchStatus {
+    return this.watcher?.status() ?? { version: 0, waiters: 0, credentials: 0, mode: 'stopped' };
   }
 }

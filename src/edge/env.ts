@@ -19,6 +19,8 @@ export interface EdgeEnv {
    * workerd's inbound sockets carry no TLS and cannot do STARTTLS). Default "false": LOGINDISABLED.
    */
   TLS_TERMINATED?: string;
+  /** Byte bound of each account's message cache in its object; default 32 MiB. */
+  CACHE_MAX_BYTES?: string;
   /** Wait before answering a failed login (ms); default 2000. */
   AUTH_FAILURE_DELAY_MS?: string;
 }

@@ -6,7 +6,7 @@
  * An unreachable API, a timeout or a 5xx is `NO [UNAVAILABLE]` (RFC 5530); a store error keeps its code.
  */
 import { ImapError, type ResponseCodeName } from '../protocol/errors.ts';
-import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
+import type { EmailOrigin, MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
 
 export interface HttpUidStoreOptions {
   /** The API's base URL (the Worker's origin, e.g. `https://uid-store.example.workers.dev`). */
@@ -27,8 +27,13 @@ export class HttpUidStore implements UidStore {
     this.fetchFn = opts.fetch ?? ((input, init) => fetch(input, init));
   }
 
-  private async req<T>(method: string, account: string, mailboxId: string, op: string, json?: unknown): Promise<T> {
-    const url = `${this.base}/v1/accounts/${encodeURIComponent(account)}/mailboxes/${encodeURIComponent(mailboxId)}/${op}`;
+  private req<T>(method: string, account: string, mailboxId: string, op: string, json?: unknown): Promise<T> {
+    return this.send(method, account, `mailboxes/${encodeURIComponent(mailboxId)}/${op}`, json);
+  }
+
+  /** One API call on `path` under the account. */
+  private async send<T>(method: string, account: string, path: string, json?: unknown): Promise<T> {
+    const url = `${this.base}/v1/accounts/${encodeURIComponent(account)}/${path}`;
     const headers: Record<string, string> = { Authorization: `Bearer ${this.opts.token}` };
     if (json !== undefined) headers['Content-Type'] = 'application/json';
     let res: Response;
@@ -84,6 +89,13 @@ export class HttpUidStore implements UidStore {
   }
   async vanished(account: string, mailboxId: string, sinceModseq: number): Promise<number[]> {
     return (await this.req<{ uids: number[] }>('GET', account, mailboxId, `vanished?since=${sinceModseq}`)).uids;
+  }
+  async setOrigins(account: string, origins: Map<string, EmailOrigin>): Promise<void> {
+    if (origins.size > 0) await this.send('POST', account, 'origins/put', { origins: [...origins] });
+  }
+  async getOrigins(account: string, emailIds: string[]): Promise<Map<string, EmailOrigin>> {
+    if (emailIds.length === 0) return new Map();
+    return new Map((await this.send<{ origins: Array<[string, EmailOrigin]> }>('POST', account, 'origins/get', { emailIds })).origins);
   }
   async close(): Promise<void> {}
 }

@@ -2,7 +2,7 @@
  * RpcUidStore: the UidStore (src/uidmap/store.ts) a Worker's sessions use, calling each account's UidStoreDO over
  * Durable Object RPC: one RPC per store call, no HTTP in between. Store errors come back as `NO [CODE]`.
  */
-import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
+import type { EmailOrigin, MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
 import type { DurableObjectNamespace } from './cf.ts';
 import { accountObjectName, type UidStoreRpc } from './do-uid-store.ts';
 import { decodeStoreError } from './errors.ts';
@@ -58,6 +58,12 @@ export class RpcUidStore implements UidStore {
   }
   vanished(account: string, mailboxId: string, sinceModseq: number): Promise<number[]> {
     return this.call(() => this.stub(account).vanished(mailboxId, sinceModseq));
+  }
+  async setOrigins(account: string, origins: Map<string, EmailOrigin>): Promise<void> {
+    if (origins.size > 0) await this.call(() => this.stub(account).setOrigins(origins));
+  }
+  async getOrigins(account: string, emailIds: string[]): Promise<Map<string, EmailOrigin>> {
+    return emailIds.length === 0 ? new Map() : this.call(() => this.stub(account).getOrigins(emailIds));
   }
   async close(): Promise<void> {}
 }

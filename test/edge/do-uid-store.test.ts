@@ -25,7 +25,7 @@ after(async () => {
 let n = 0;
 function scoped(store: HttpUidStore, prefix: string): HttpUidStore {
   const wrap = Object.create(store) as HttpUidStore;
-  for (const m of ['openMailbox', 'assign', 'list', 'snapshot', 'commitSync', 'expunge', 'setSyncState', 'resetMailbox', 'getDeleted', 'setDeleted', 'touch', 'vanished'] as const) {
+  for (const m of ['openMailbox', 'assign', 'list', 'snapshot', 'commitSync', 'expunge', 'setSyncState', 'resetMailbox', 'getDeleted', 'setDeleted', 'touch', 'vanished', 'setOrigins', 'getOrigins'] as const) {
     const f = (store[m] as (...a: unknown[]) => unknown).bind(store);
     (wrap as unknown as Record<string, unknown>)[m] = (account: string, ...rest: unknown[]) => f(`${prefix}${account}`, ...rest);
   }
@@ -62,6 +62,12 @@ test('UID store API: malformed bodies are 400', async () => {
   assert.equal((await fetch(`${base}/assign`, { method: 'POST', headers: h, body: '{"emailIds":"a"}' })).status, 400);
   assert.equal((await fetch(`${base}/expunge`, { method: 'POST', headers: h, body: '{"uids":[0]}' })).status, 400);
   assert.equal((await fetch(`${base}/deleted`, { method: 'POST', headers: h, body: 'not json' })).status, 400);
+  const origins = `${current.httpUrl}/v1/accounts/v/origins`;
+  for (const bad of ['{"origins":[["c",{"emailId":"s"}]]}', '{"origins":[["",{"emailId":"s","threadId":"t"}]]}', '{"origins":{"c":"s"}}']) {
+    assert.equal((await fetch(`${origins}/put`, { method: 'POST', headers: h, body: bad })).status, 400, bad);
+  }
+  assert.equal((await fetch(`${origins}/get`, { method: 'POST', headers: h, body: '{"emailIds":[1]}' })).status, 400);
+  assert.deepEqual(await new HttpUidStore({ baseUrl: current.httpUrl, token: TOKEN }).getOrigins('v', ['c']), new Map(), 'nothing bad was stored');
 });
 
 test('UID store API: account and mailbox keys with "/" and non-ASCII travel intact', async () => {

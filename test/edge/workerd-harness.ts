@@ -16,22 +16,26 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The native binary of the pinned `workerd` package (>= 1.20260807: inbound TCP without `--experimental`). */
 export const WORKERD_BINARY: string = (createRequire(import.meta.url)('workerd') as { default: string }).default;
 
-let bundled: Promise<string> | null = null;
+const bundles = new Map<string, Promise<string>>();
 
-/** src/worker.ts as one ES module; `cloudflare:workers` stays a runtime import. Built once per process. */
-export function bundleWorker(): Promise<string> {
-  bundled ??= build({
-    entryPoints: [join(ROOT, 'src/worker.ts')],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
-    external: ['cloudflare:workers'],
-    logLevel: 'silent',
-  }).then((r) => r.outputFiles[0]!.text);
+/** A Worker entry (default src/worker.ts) as one ES module; `cloudflare:workers` stays a runtime import. Built once per process. */
+export function bundleWorker(entry = join(ROOT, 'src/worker.ts')): Promise<string> {
+  let bundled = bundles.get(entry);
+  if (!bundled) {
+    bundled = build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      mainFields: ['module', 'main'],
+      conditions: ['workerd', 'worker', 'browser'],
+      external: ['cloudflare:workers'],
+      logLevel: 'silent',
+    }).then((r) => r.outputFiles[0]!.text);
+    bundles.set(entry, bundled);
+  }
   return bundled;
 }
 
@@ -54,6 +58,13 @@ export interface WorkerdOptions {
   storageDir?: string;
   /** Open the IMAP TCP socket (default true). */
   imap?: boolean;
+  /**
+   * A Workers KV namespace bound as TENANTS: key -> value. workerd's KV binding reads `GET /<key>` from a service;
+   * here a read-only disk service over a directory holding one file per key (the local storage of the namespace).
+   */
+  kv?: Record<string, string>;
+  /** Another Worker entry module to run (it must export UidStoreDO and answer GET /health); default src/worker.ts. */
+  entry?: string;
 }
 
 export interface WorkerdInstance {
@@ -61,16 +72,19 @@ export interface WorkerdInstance {
   imapPort: number;
   storageDir: string;
   process: ChildProcess;
+  /** What the Worker logged (console.*) and workerd printed, the last 64 kB. */
+  logs(): string;
   /** Kill workerd with `signal` (default SIGTERM) and wait for it to exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 const capnpString = (s: string): string => JSON.stringify(s);
 
-function configText(httpPort: number, imapPort: number, vars: Record<string, string>, storage: string, imap: boolean): string {
+function configText(httpPort: number, imapPort: number, vars: Record<string, string>, storage: string, imap: boolean, kvDir: string | null): string {
   const bindings = [
     '(name = "UID_STORE", durableObjectNamespace = "UidStoreDO")',
     ...Object.entries(vars).map(([k, v]) => `(name = ${capnpString(k)}, text = ${capnpString(v)})`),
+    ...(kvDir ? ['(name = "TENANTS", kvNamespace = "tenants-kv")'] : []),
   ];
   const sockets = [`(name = "http", address = "127.0.0.1:${httpPort}", http = (), service = "main")`];
   if (imap) sockets.push(`(name = "imap", address = "127.0.0.1:${imapPort}", tcp = (), service = "main")`);
@@ -79,7 +93,8 @@ const config :Workerd.Config = (
   services = [
     (name = "main", worker = .mainWorker),
     (name = "do-disk", disk = (path = ${capnpString(storage)}, writable = true)),
-    (name = "net", network = (allow = ["public", "private", "local"])),
+    (name = "net", network = (allow = ["public", "private", "local"])),${kvDir ? `
+    (name = "tenants-kv", disk = (path = ${capnpString(kvDir)}, writable = false)),` : ''}
   ],
   sockets = [${sockets.join(', ')}],
 );
@@ -115,11 +130,19 @@ export async function startWorkerd(o: WorkerdOptions): Promise<WorkerdInstance> 
   const storageDir = o.storageDir ?? join(dir, 'do');
   mkdirSync(storageDir, { recursive: true });
   const [httpPort, imapPort] = [await freePort(), await freePort()];
-  writeFileSync(join(dir, 'worker.js'), await bundleWorker());
-  writeFileSync(join(dir, 'config.capnp'), configText(httpPort, imapPort, o.vars, storageDir, o.imap ?? true));
-  const child = spawn(WORKERD_BINARY, ['serve', join(dir, 'config.capnp')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(join(dir, 'worker.js'), await bundleWorker(o.entry));
+  let kvDir: string | null = null;
+  if (o.kv) {
+    kvDir = join(dir, 'kv');
+    mkdirSync(kvDir, { recursive: true });
+    for (const [k, v] of Object.entries(o.kv)) writeFileSync(join(kvDir, k), v);
+  }
+  writeFileSync(join(dir, 'config.capnp'), configText(httpPort, imapPort, o.vars, storageDir, o.imap ?? true, kvDir));
+  const child = spawn(WORKERD_BINARY, ['serve', join(dir, 'config.capnp')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+  const collect = (d: Buffer): void => { err = (err + d.toString()).slice(-65_536); };
+  child.stderr!.on('data', collect);
+  child.stdout!.on('data', collect);
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
@@ -129,10 +152,10 @@ export async function startWorkerd(o: WorkerdOptions): Promise<WorkerdInstance> 
     if (!o.storageDir) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForHealth(httpUrl, child, () => err);
+    await waitForHealth(httpUrl, child, () => err.slice(-4000));
   } catch (e) {
     await stop('SIGKILL');
     throw e;
   }
-  return { httpUrl, imapPort, storageDir, process: child, stop };
+  return { httpUrl, imapPort, storageDir, process: child, logs: () => err, stop };
 }

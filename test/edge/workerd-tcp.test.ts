@@ -22,13 +22,15 @@ let store: EmbeddedStore;
 let http: { url: string; close(): Promise<void> };
 let vars: Record<string, string>;
 let w: WorkerdInstance;
+let accountId: string;
+let sentId: string;
 
 before(async () => {
   store = openEmbeddedStore({ dbPath: join(dir, 'jmap.sqlite') });
-  store.createUser(USER, PASS);
+  ({ accountId } = store.createUser(USER, PASS));
   const t0 = Date.UTC(2024, 0, 10, 9, 0, 0);
   ALL.forEach((raw, i) => store.importMessage(USER, 'inbox', raw, { receivedAt: new Date(t0 + i * 60_000) }));
-  store.importMessage(USER, 'sent', SIMPLE, { receivedAt: new Date(t0) });
+  sentId = store.importMessage(USER, 'sent', SIMPLE, { receivedAt: new Date(t0) }).emailId;
   http = await store.listen(0, '127.0.0.1');
   vars = { JMAP_SESSION_URL: `${http.url}/.well-known/jmap`, TENANT: 'edge', TLS_TERMINATED: 'true', AUTH_FAILURE_DELAY_MS: '0', UID_API_TOKEN: 'tcp-test-token' };
   w = await startWorkerd({ vars, storageDir: join(dir, 'do') });
@@ -90,6 +92,65 @@ test('workerd: imapflow session (LOGIN, LIST, SELECT, FETCH headers, BODY[] byte
     assert.ok(last && last.uid === ALL.length + 1);
   } finally {
     await c.logout();
+  }
+});
+
+/** `* n FETCH (UID u EMAILID (e) THREADID (t))` lines -> uid -> [emailId, threadId]. */
+function objectIds(lines: string[]): Map<number, [string, string]> {
+  return new Map(lines.flatMap((l) => {
+    const m = /UID (\d+) EMAILID \(([A-Za-z0-9_-]+)\) THREADID \(([A-Za-z0-9_-]+)\)/.exec(l);
+    return m ? [[Number(m[1]), [m[2]!, m[3]!]] as const] : [];
+  }));
+}
+
+/** The JMAP email ids in the Sent mailbox, read from the JMAP store itself. */
+async function sentEmailIds(): Promise<string[]> {
+  const call = async (methodCalls: unknown[]) => {
+    const res = await fetch(`${http.url}/jmap/api`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: 'Basic ' + btoa(`${USER}:${PASS}`) },
+      body: JSON.stringify({ using: ['urn:ietf:params:jmap:core', 'urn:ietf:params:jmap:mail'], methodCalls }),
+    });
+    return ((await res.json()) as { methodResponses: Array<[string, { ids: string[] }, string]> }).methodResponses[0]![1].ids;
+  };
+  const [sent] = await call([['Mailbox/query', { accountId, filter: { role: 'sent' } }, 'm']]);
+  return call([['Email/query', { accountId, filter: { inMailbox: sent } }, 'q']]);
+}
+
+async function loggedIn(port: number): Promise<RawClient> {
+  const r = await RawClient.connect(port);
+  await r.line();
+  assert.match((await r.command('l', `LOGIN "${USER}" "${PASS}"`)).at(-1)!, /^l OK /);
+  return r;
+}
+
+test('workerd: OBJECTID is advertised; a COPY into the same mailbox (an import) keeps the source EMAILID/THREADID in the DO (RFC 8474 §5.1)', async () => {
+  const r = await loggedIn(w.imapPort);
+  let src: [string, string];
+  try {
+    assert.ok((await r.command('c', 'CAPABILITY'))[0]!.split(' ').includes('OBJECTID'));
+    assert.match((await r.command('s', 'SELECT Sent')).at(-1)!, /^s OK /);
+    src = objectIds(await r.command('f', 'UID FETCH 1 (EMAILID THREADID)')).get(1)!;
+    assert.equal(src?.[0], sentId, 'EMAILID is the JMAP email id (RFC 8474 §5.1)');
+    const copied = await r.command('k', 'UID COPY 1 Sent');
+    assert.match(copied.at(-1)!, /^k OK \[COPYUID \d+ 1 2\]/);
+    const ids = await sentEmailIds();
+    assert.equal(new Set(ids).size, 2, 'the JMAP store holds two emails: the copy is an import with its own JMAP id');
+    // RFC 9051 §7.4.1: the new message is announced by EXISTS, in the COPY response or at the latest at NOOP.
+    const noop = await r.command('n', 'NOOP');
+    assert.deepEqual([...copied, ...noop].filter((l) => /^\* \d+ EXISTS/.test(l)), ['* 2 EXISTS']);
+    assert.deepEqual(objectIds(await r.command('g', 'UID FETCH 2 (EMAILID THREADID)')).get(2), src, 'COPYUID pairing: same EMAILID and THREADID');
+  } finally {
+    r.close();
+  }
+  // A new session reads the origin back from the account's Durable Object.
+  const d = await loggedIn(w.imapPort);
+  try {
+    assert.match((await d.command('s', 'SELECT Sent')).at(-1)!, /^s OK /);
+    assert.deepEqual([...objectIds(await d.command('f', 'UID FETCH 1:* (EMAILID THREADID)'))], [[1, src], [2, src]]);
+    assert.deepEqual(await d.command('e', `UID SEARCH EMAILID ${src[0]}`), ['* SEARCH 1 2', 'e OK SEARCH completed']);
+  } finally {
+    d.close();
   }
 });
 
