@@ -1,36 +1,35 @@
 /**
- * curl's IMAP client (RFC 5092 URLs) against the gateway over STARTTLS (`--ssl-reqd`: curl refuses to go on in
- * cleartext; the gateway's certificate is verified with `--cacert`): LIST, SEARCH, FETCH a message by UID (byte for
- * byte as stored) and APPEND by upload (`-T`), each checked against the JMAP store.
+ * curl's IMAP client (RFC 5092 URLs) against the gateway on both backends (embedded store and Cyrus JMAP) over
+ * STARTTLS (`--ssl-reqd`: curl refuses to go on in cleartext; the gateway's certificate is verified with `--cacert`):
+ * LIST, SEARCH, FETCH a message by UID (byte for byte as stored) and APPEND by upload (`-T`), each checked against
+ * the JMAP store.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accountIdOf, jmap, startTestBed, type TestBed } from '../helpers/gateway.ts';
+import { backends, clientTest } from './beds.ts';
 import { clientAvailable, jmapEmails, makeMessage, messageIdOf, run } from './harness.ts';
 
-if (clientAvailable('curl', ['curl'])) {
-  test('curl over STARTTLS: LIST, SEARCH, FETCH by UID, APPEND upload', { timeout: 60_000 }, async () => {
-    const bed = await startTestBed();
+if (clientAvailable('curl', ['curl'])) for (const backend of backends('curl')) {
+  clientTest(`curl over STARTTLS, ${backend}: LIST, SEARCH, FETCH by UID, APPEND upload`, backend, 60_000, async (bed) => {
     const dir = mkdtempSync(join(tmpdir(), 'curl-'));
     const url = (path: string): string => `imap://127.0.0.1:${bed.imapPort}/${path}`;
     const curl = async (path: string, extra: string[] = []): Promise<{ out: string; trace: string }> => {
-      const r = await run('curl', ['-sS', '-v', '--max-time', '15', '--ssl-reqd', '--cacert', bed.gateway.tls.certPath, '-u', `${bed.user}:${bed.password}`, url(path), ...extra], { timeoutMs: 20_000 });
+      const r = await run('curl', ['-sS', '-v', '--max-time', '15', '--ssl-reqd', '--cacert', bed.certPath, '-u', `${bed.user}:${bed.password}`, url(path), ...extra], { timeoutMs: 20_000 });
       assert.equal(r.code, 0, `curl ${path} ${extra.join(' ')}: exit ${r.code}\n${r.stderr.slice(-2000)}`);
       return { out: r.stdout, trace: r.stderr };
     };
     try {
       const raws = Array.from({ length: 12 }, (_, i) => makeMessage('curl', i, i % 4 === 1 ? `needle in message ${i}` : `hay ${i}`));
-      for (const raw of raws) bed.store.importMessage(bed.user, 'INBOX', raw);
+      await bed.seed('INBOX', raws);
 
       // LIST: every JMAP mailbox, with its role as a special-use attribute (RFC 6154 §2).
       const list = await curl('');
       assert.match(list.trace, /> \S+ STARTTLS\r?\n/, 'curl upgraded with STARTTLS');
       const auth = /^> \S+ (LOGIN|AUTHENTICATE) /m.exec(list.trace);
       assert.ok(auth && auth.index > list.trace.indexOf(' STARTTLS'), 'credentials only after STARTTLS');
-      const [[, boxes]] = await jmap(bed, [['Mailbox/get', { accountId: await accountIdOf(bed), ids: null }, 'm']]) as [[string, { list: Array<{ name: string; role: string | null }> }, string]];
+      const [[, boxes]] = await bed.jmap([['Mailbox/get', { accountId: bed.accountId, ids: null }, 'm']]) as [[string, { list: Array<{ name: string; role: string | null }> }, string]];
       const special: Record<string, string> = { sent: '\\Sent', drafts: '\\Drafts', trash: '\\Trash', junk: '\\Junk', archive: '\\Archive' };
       for (const b of boxes.list) {
         const name = b.role === 'inbox' ? 'INBOX' : b.name;
@@ -65,11 +64,10 @@ if (clientAvailable('curl', ['curl'])) {
       assert.ok(up, 'the upload is in the JMAP store');
       assert.deepEqual(Object.keys(up.mailboxIds), [boxId.get('Sent')!]);
       assert.deepEqual(Object.keys(up.keywords), ['$seen']);
-      const [[, got]] = await jmap(bed, [['Email/get', { accountId: await accountIdOf(bed), ids: [up.id], properties: ['size', 'subject'] }, 'g']]) as [[string, { list: Array<{ size: number; subject: string }> }, string]];
+      const [[, got]] = await bed.jmap([['Email/get', { accountId: bed.accountId, ids: [up.id], properties: ['size', 'subject'] }, 'g']]) as [[string, { list: Array<{ size: number; subject: string }> }, string]];
       assert.deepEqual(got.list[0], { id: up.id, size: upload.length, subject: 'uploaded by curl' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      await bed.close();
     }
   });
 }

@@ -8,7 +8,7 @@ import { readdirSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accountIdOf, jmap, type TestBed } from '../helpers/gateway.ts';
+import type { ClientBed } from './beds.ts';
 
 /**
  * Whether a client suite may run. Without the binaries: in CI (`CI` set) one failing test (a missing peer is an
@@ -22,10 +22,13 @@ export function clientAvailable(suite: string, binaries: string[]): boolean {
   return false;
 }
 
-export interface RunResult { code: number | null; stdout: string; stderr: string }
+export interface RunResult { code: number | null; stdout: string; stderr: string; /** Killed at the timeout (only with `timeoutOk`). */ timedOut?: boolean }
 
-/** Run a program to completion, killed (whole process group) after `timeoutMs`; never throws on a non-zero exit. */
-export function run(cmd: string, args: string[], o: { timeoutMs: number; cwd?: string; env?: Record<string, string> }): Promise<RunResult> {
+/**
+ * Run a program to completion, killed (whole process group) after `timeoutMs`, which is an error unless `timeoutOk`
+ * (then the result says `timedOut`: for a client known to hang); never throws on a non-zero exit.
+ */
+export function run(cmd: string, args: string[], o: { timeoutMs: number; timeoutOk?: boolean; cwd?: string; env?: Record<string, string> }): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: o.cwd, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
@@ -34,6 +37,7 @@ export function run(cmd: string, args: string[], o: { timeoutMs: number; cwd?: s
     child.stderr.setEncoding('latin1').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      if (o.timeoutOk) { child.removeAllListeners('close'); child.on('close', () => resolve({ code: null, stdout, stderr, timedOut: true })); return; }
       reject(new Error(`${cmd} timed out after ${o.timeoutMs} ms\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`));
     }, o.timeoutMs);
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
@@ -61,14 +65,14 @@ export function messageIdOf(raw: string): string | undefined {
 export interface JmapEmail { id: string; messageId: string; mailboxIds: Record<string, true>; keywords: Record<string, true> }
 
 /** Every Email of the test account with its Message-ID, mailboxes and keywords, and the mailbox id <-> name map. */
-export async function jmapEmails(bed: TestBed): Promise<{ emails: JmapEmail[]; boxName: Map<string, string>; boxId: Map<string, string> }> {
-  const accountId = await accountIdOf(bed);
+export async function jmapEmails(bed: ClientBed): Promise<{ emails: JmapEmail[]; boxName: Map<string, string>; boxId: Map<string, string> }> {
+  const accountId = bed.accountId;
   type Box = { id: string; name: string; role: string | null };
   type Raw = { id: string; messageId: string[] | null; mailboxIds: Record<string, true>; keywords: Record<string, true> };
-  const [[, boxes]] = await jmap(bed, [['Mailbox/get', { accountId, ids: null, properties: ['name', 'role'] }, 'm']]) as [[string, { list: Box[] }, string]];
+  const [[, boxes]] = await bed.jmap([['Mailbox/get', { accountId, ids: null, properties: ['name', 'role'] }, 'm']]) as [[string, { list: Box[] }, string]];
   const list: Raw[] = [];
   for (let position = 0; ; position += 500) { // pages within maxObjectsInGet (RFC 8620 §5.5 position/limit)
-    const [[, q], [, got]] = await jmap(bed, [
+    const [[, q], [, got]] = await bed.jmap([
       ['Email/query', { accountId, position, limit: 500 }, 'q'],
       ['Email/get', { accountId, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ['messageId', 'mailboxIds', 'keywords'] }, 'g'],
     ]) as [[string, { ids: string[] }, string], [string, { list: Raw[] }, string]];
@@ -83,7 +87,7 @@ export async function jmapEmails(bed: TestBed): Promise<{ emails: JmapEmail[]; b
 }
 
 /** Server truth per mailbox name: Message-ID -> sorted IMAP flags (the four system flags a Maildir can hold). */
-export async function serverFolders(bed: TestBed): Promise<Map<string, Map<string, string>>> {
+export async function serverFolders(bed: ClientBed): Promise<Map<string, Map<string, string>>> {
   const { emails, boxName } = await jmapEmails(bed);
   const out = new Map<string, Map<string, string>>([...boxName.values()].map((n) => [n, new Map()]));
   for (const e of emails) {
@@ -124,9 +128,60 @@ export function maildirFile(dir: string, messageId: string): string {
 }
 
 /** Apply JMAP changes as a webmail would: one Email/set with updates and destroys. */
-export async function jmapSet(bed: TestBed, update: Record<string, Record<string, unknown>>, destroy: string[] = []): Promise<void> {
-  const [[name, res]] = await jmap(bed, [['Email/set', { accountId: await accountIdOf(bed), update, destroy }, 's']]) as [[string, Record<string, unknown>, string]];
+export async function jmapSet(bed: ClientBed, update: Record<string, Record<string, unknown>>, destroy: string[] = []): Promise<void> {
+  const [[name, res]] = await bed.jmap([['Email/set', { accountId: bed.accountId, update, destroy }, 's']]) as [[string, Record<string, unknown>, string]];
   assert.equal(name, 'Email/set');
-  assert.equal(res.notUpdated, null, JSON.stringify(res.notUpdated));
-  assert.equal(res.notDestroyed, null, JSON.stringify(res.notDestroyed));
+  assert.deepEqual(res.notUpdated ?? {}, {}, JSON.stringify(res.notUpdated)); // RFC 8620 §5.3: null when none (Cyrus: {})
+  assert.deepEqual(res.notDestroyed ?? {}, {}, JSON.stringify(res.notDestroyed));
+}
+
+/** A terminal program driven in a private tmux server (own socket, HOME = `home`), as a person at a keyboard would. */
+export interface Tmux {
+  /** `tmux <args>` on the private server. */
+  tmux(...args: string[]): Promise<RunResult>;
+  /** Start `command` in a detached 160x40 session `name`. */
+  start(command: string): Promise<void>;
+  /** Send keys (tmux send-keys names: `Enter`, `C-u`, ...). */
+  keys(...keys: string[]): Promise<void>;
+  /** The screen now. */
+  pane(): Promise<string>;
+  /** Poll the screen until `ok` holds; fail with the screen after `ms`. */
+  waitFor(what: string, ok: (screen: string) => boolean, ms?: number): Promise<string>;
+  /** Wait for the session to end (the program quit). */
+  waitForExit(ms?: number): Promise<void>;
+  /** Kill the tmux server. */
+  close(): Promise<void>;
+}
+
+export function tmuxDriver(home: string, name: string): Tmux {
+  const socket = `gw-test-${process.pid}-${name}`;
+  const tmux = (...args: string[]) => run('tmux', ['-L', socket, '-f', '/dev/null', ...args], { timeoutMs: 10_000, env: { HOME: home } });
+  const pane = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', name)).stdout;
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  return {
+    tmux, pane,
+    async start(command) {
+      const r = await tmux('new-session', '-d', '-s', name, '-x', '160', '-y', '40', command);
+      assert.equal(r.code, 0, r.stderr);
+    },
+    async keys(...keys) { await tmux('send-keys', '-t', name, ...keys); },
+    async waitFor(what, ok, ms = 15_000) {
+      const deadline = Date.now() + ms;
+      let screen = '';
+      while (Date.now() < deadline) {
+        screen = await pane();
+        if (ok(screen)) return screen;
+        await sleep(150);
+      }
+      assert.fail(`${name}: ${what} did not show within ${ms} ms; screen:\n${screen}`);
+    },
+    async waitForExit(ms = 10_000) {
+      const deadline = Date.now() + ms;
+      while ((await tmux('has-session', '-t', name)).code === 0) {
+        if (Date.now() > deadline) assert.fail(`${name} did not quit; screen:\n${await pane()}`);
+        await sleep(150);
+      }
+    },
+    async close() { await tmux('kill-server').catch(() => undefined); },
+  };
 }

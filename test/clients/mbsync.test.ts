@@ -1,29 +1,29 @@
 /**
- * mbsync (isync 1.4) against the gateway over implicit TLS: a full sync of a 1,000+ message account into a Maildir,
+ * mbsync (isync 1.4) against the gateway over implicit TLS, on both backends (the embedded store: 1,000+ messages;
+ * Cyrus JMAP: 150, to keep the suite fast): a full sync of the account into a Maildir,
  * then changes made through JMAP (new mail, flag changes, deletions, a move) and an incremental sync; the Maildir
  * must match the server exactly (Message-IDs per folder, flags in the file names' `:2,` info). A sync with nothing
  * changed transfers no message. Then the push direction: a flag set and a message deleted in the Maildir reach the
  * server (UID STORE, \Deleted + EXPUNGE: RFC 9051 §6.4.6, §6.4.3), checked through JMAP.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestBed, type TestBed } from '../helpers/gateway.ts';
+import { backends, FOLDERS, clientTest, type Backend, type ClientBed } from './beds.ts';
 import { clientAvailable, jmapEmails, jmapSet, maildirFile, makeMessage, readMaildir, run, serverFolders, type RunResult } from './harness.ts';
 
-const N = 1000;
-const FOLDERS = ['INBOX', 'Sent', 'Drafts', 'Trash', 'Junk', 'Archive'];
+/** INBOX size per backend. */
+const SIZE: Record<Backend, number> = { embedded: 1000, cyrus: 150 };
 
-function config(bed: TestBed, dir: string): string {
+function config(bed: ClientBed, dir: string): string {
   return `IMAPAccount gw
 Host 127.0.0.1
 Port ${bed.imapsPort}
 User ${bed.user}
 Pass "${bed.password}"
 SSLType IMAPS
-CertificateFile ${bed.gateway.tls.certPath}
+CertificateFile ${bed.certPath}
 AuthMechs PLAIN
 
 IMAPStore gw-far
@@ -64,17 +64,15 @@ function commandsSent(r: RunResult): string[] {
   return (r.stdout + r.stderr).split(/\r?\n/).flatMap((l) => /(?:^|\) )>>> (.*)$/.exec(l)?.[1] ?? []);
 }
 
-if (clientAvailable('mbsync', ['mbsync'])) {
-  test('mbsync: full sync of 1,023 messages, JMAP-side changes, incremental sync, no-op sync, local changes pushed', { timeout: 90_000 }, async () => {
-    const bed = await startTestBed();
+if (clientAvailable('mbsync', ['mbsync'])) for (const backend of backends('mbsync')) {
+  const N = SIZE[backend];
+  clientTest(`mbsync over ${backend}: full sync of ${N + 23} messages, JMAP-side changes, incremental sync, no-op sync, local changes pushed`, backend, 90_000, async (bed) => {
     const dir = mkdtempSync(join(tmpdir(), 'mbsync-'));
     try {
-      for (let i = 0; i < N; i++) {
-        const keywords = [i % 3 === 0 ? '$seen' : '', i % 10 === 0 ? '$flagged' : '', i % 17 === 0 ? '$answered' : ''].filter(Boolean);
-        bed.store.importMessage(bed.user, 'INBOX', makeMessage('inbox', i), { keywords });
-      }
-      for (let i = 0; i < 20; i++) bed.store.importMessage(bed.user, 'Archive', makeMessage('archive', i), { keywords: ['$seen'] });
-      for (let i = 0; i < 3; i++) bed.store.importMessage(bed.user, 'Drafts', makeMessage('draft', i), { keywords: ['$draft', '$seen'] });
+      await bed.seed('INBOX', Array.from({ length: N }, (_, i) => makeMessage('inbox', i)),
+        (i) => [i % 3 === 0 ? '$seen' : '', i % 10 === 0 ? '$flagged' : '', i % 17 === 0 ? '$answered' : ''].filter(Boolean));
+      await bed.seed('Archive', Array.from({ length: 20 }, (_, i) => makeMessage('archive', i)), () => ['$seen']);
+      await bed.seed('Drafts', Array.from({ length: 3 }, (_, i) => makeMessage('draft', i)), () => ['$draft', '$seen']);
       mkdirSync(join(dir, 'mail'));
       writeFileSync(join(dir, 'mbsyncrc'), config(bed, dir));
       const sync = async (what: string): Promise<RunResult> => {
@@ -96,7 +94,7 @@ if (clientAvailable('mbsync', ['mbsync'])) {
       // 2. Changes made through JMAP, as a webmail would.
       const { emails, boxId } = await jmapEmails(bed);
       const id = (mid: string): string => emails.find((e) => e.messageId === mid)!.id;
-      for (let i = 0; i < 5; i++) bed.store.importMessage(bed.user, 'INBOX', makeMessage('new', i));
+      await bed.seed('INBOX', Array.from({ length: 5 }, (_, i) => makeMessage('new', i)));
       await jmapSet(bed, {
         [id('<inbox.1@clients.test>')]: { 'keywords/$flagged': true },
         [id('<inbox.3@clients.test>')]: { 'keywords/$seen': null },
@@ -143,7 +141,6 @@ if (clientAvailable('mbsync', ['mbsync'])) {
       assertSameAsServer(maildir(dir), await serverFolders(bed), 'after the push sync');
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      await bed.close();
     }
   });
 }

@@ -1,20 +1,20 @@
 /**
- * neomutt, driven in tmux (send-keys / capture-pane) as a person would use it, against the gateway over implicit TLS
- * with the gateway's certificate trusted through `certificate_file` and the host name checked (`ssl_verify_host`):
+ * neomutt, driven in tmux (send-keys / capture-pane) as a person would use it, against the gateway on both backends
+ * (embedded store and Cyrus JMAP) over implicit TLS, with the gateway's certificate trusted through `certificate_file`
+ * and the host name checked (`ssl_verify_host`):
  * the INBOX index lists the seeded subjects, the pager shows a message's body, and flagging (F), deleting (d) with
  * a save to another mailbox (s, a move) and a mailbox sync ($) reach the JMAP store; q quits.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestBed, type TestBed } from '../helpers/gateway.ts';
-import { clientAvailable, jmapEmails, makeMessage, run } from './harness.ts';
+import { backends, clientTest, type ClientBed } from './beds.ts';
+import { clientAvailable, jmapEmails, makeMessage, tmuxDriver } from './harness.ts';
 
 const N = 8;
 
-function muttrc(bed: TestBed, dir: string): string {
+function muttrc(bed: ClientBed, dir: string): string {
   return `set imap_user = "${bed.user}"
 set imap_pass = "${bed.password}"
 set folder = "imaps://127.0.0.1:${bed.imapsPort}/"
@@ -36,22 +36,10 @@ set timeout = 60
 `;
 }
 
-if (clientAvailable('neomutt', ['neomutt', 'tmux'])) {
-  test('neomutt in tmux over TLS: index subjects, pager body; flag, delete and move reach JMAP; quit', { timeout: 60_000 }, async () => {
-    const bed = await startTestBed();
+if (clientAvailable('neomutt', ['neomutt', 'tmux'])) for (const backend of backends('neomutt')) {
+  clientTest(`neomutt in tmux over TLS, ${backend}: index subjects, pager body; flag, delete and move reach JMAP; quit`, backend, 60_000, async (bed) => {
     const dir = mkdtempSync(join(tmpdir(), 'neomutt-'));
-    const tmux = (...args: string[]) => run('tmux', ['-L', `gw-test-${process.pid}`, '-f', '/dev/null', ...args], { timeoutMs: 10_000, env: { HOME: dir } });
-    const pane = async (): Promise<string> => (await tmux('capture-pane', '-p', '-t', 'mutt')).stdout;
-    const waitFor = async (what: string, ok: (screen: string) => boolean, ms = 15_000): Promise<string> => {
-      const deadline = Date.now() + ms;
-      let screen = '';
-      while (Date.now() < deadline) {
-        screen = await pane();
-        if (ok(screen)) return screen;
-        await new Promise((r) => setTimeout(r, 150));
-      }
-      assert.fail(`neomutt: ${what} did not show within ${ms} ms; screen:\n${screen}`);
-    };
+    const { start, keys, pane, waitFor, waitForExit, close } = tmuxDriver(dir, 'mutt');
     const waitForJmap = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
       const deadline = Date.now() + 10_000;
       while (!(await ok())) {
@@ -61,11 +49,10 @@ if (clientAvailable('neomutt', ['neomutt', 'tmux'])) {
     };
     const email = async (mid: string) => (await jmapEmails(bed)).emails.find((e) => e.messageId === mid);
     try {
-      for (let i = 0; i < N; i++) bed.store.importMessage(bed.user, 'INBOX', makeMessage('mutt', i, `Mutt subject ${i}`));
-      copyFileSync(bed.gateway.tls.certPath, join(dir, 'certificates'));
+      await bed.seed('INBOX', Array.from({ length: N }, (_, i) => makeMessage('mutt', i, `Mutt subject ${i}`)));
+      copyFileSync(bed.certPath, join(dir, 'certificates'));
       writeFileSync(join(dir, 'muttrc'), muttrc(bed, dir));
-      const started = await tmux('new-session', '-d', '-s', 'mutt', '-x', '160', '-y', '40', `neomutt -n -F ${dir}/muttrc`);
-      assert.equal(started.code, 0, started.stderr);
+      await start(`neomutt -n -F ${dir}/muttrc`);
 
       // The index: every subject, in date order (sort = date; message i is dated i minutes after the first).
       const index = await waitFor('the INBOX index', (s) => /Msgs:8\b/.test(s));
@@ -74,27 +61,27 @@ if (clientAvailable('neomutt', ['neomutt', 'tmux'])) {
       assert.match(index, /NeoMutt: \+INBOX/);
 
       // Jump to the fourth message and open it: the pager shows its headers and body.
-      await tmux('send-keys', '-t', 'mutt', '4', 'Enter');
-      await tmux('send-keys', '-t', 'mutt', 'Enter');
+      await keys('4', 'Enter');
+      await keys('Enter');
       const pager = await waitFor('the pager', (s) => s.includes('Body of mutt 3.'));
       assert.match(pager, /^Subject: Mutt subject 3$/m);
       assert.match(pager, /^Second line\.$/m);
-      await tmux('send-keys', '-t', 'mutt', 'i'); // back to the index
+      await keys('i'); // back to the index
       await waitFor('the index again', (s) => /Msgs:8\b/.test(s) && !s.includes('Body of mutt 3.'));
 
       // Flag the current message (the one just read), delete message 6, sync the mailbox ($).
-      await tmux('send-keys', '-t', 'mutt', 'F');
+      await keys('F');
       await waitFor('the flag mark', (s) => /Flag:1\b/.test(s));
-      await tmux('send-keys', '-t', 'mutt', '6', 'Enter');
-      await tmux('send-keys', '-t', 'mutt', 'd');
+      await keys('6', 'Enter');
+      await keys('d');
       await waitFor('the delete mark', (s) => /Del:1\b/.test(s));
       // Save (move) message 8 to Archive: neomutt copies it and marks the original deleted.
-      await tmux('send-keys', '-t', 'mutt', '8', 'Enter');
-      await tmux('send-keys', '-t', 'mutt', 's');
+      await keys('8', 'Enter');
+      await keys('s');
       await waitFor('the save prompt', (s) => /Save to mailbox/.test(s));
-      await tmux('send-keys', '-t', 'mutt', 'C-u', '=Archive', 'Enter');
+      await keys('C-u', '=Archive', 'Enter');
       await waitFor('the second delete mark', (s) => /Del:2\b/.test(s));
-      await tmux('send-keys', '-t', 'mutt', '$');
+      await keys('$');
       await waitFor('the synced index', (s) => /Msgs:6\b/.test(s));
       await waitForJmap('mutt.3 flagged and seen, mutt.5 gone, mutt.7 in Archive', async () => {
         const three = await email('<mutt.3@clients.test>');
@@ -107,16 +94,11 @@ if (clientAvailable('neomutt', ['neomutt', 'tmux'])) {
       assert.equal(emails.length, N - 1);
 
       // q quits (quit = yes): the tmux session ends with neomutt.
-      await tmux('send-keys', '-t', 'mutt', 'q');
-      const deadline = Date.now() + 10_000;
-      while ((await tmux('has-session', '-t', 'mutt')).code === 0) {
-        if (Date.now() > deadline) assert.fail(`neomutt did not quit; screen:\n${await pane()}`);
-        await new Promise((r) => setTimeout(r, 150));
-      }
+      await keys('q');
+      await waitForExit();
     } finally {
-      await tmux('kill-server').catch(() => undefined);
+      await close();
       rmSync(dir, { recursive: true, force: true });
-      await bed.close();
     }
   });
 }

@@ -1,21 +1,19 @@
 /**
- * offlineimap3 against the gateway over implicit TLS (certificate pinned with `sslcacertfile`): a full sync of a
- * 200-message account into a Maildir, changes made through JMAP (new mail, flag changes, deletions, a move) and an
+ * offlineimap3 against the gateway over implicit TLS (certificate pinned with `sslcacertfile`), on both backends
+ * (embedded store and Cyrus JMAP): a full sync of a 200-message account into a Maildir, changes made through JMAP (new mail, flag changes, deletions, a move) and an
  * incremental sync after which the Maildir matches the server exactly; a sync with nothing changed copies and changes
  * nothing; a flag set in the Maildir reaches the server (UID STORE, RFC 9051 §6.4.6), checked through JMAP.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestBed, type TestBed } from '../helpers/gateway.ts';
+import { backends, FOLDERS, clientTest, type ClientBed } from './beds.ts';
 import { clientAvailable, jmapEmails, jmapSet, maildirFile, makeMessage, readMaildir, run, serverFolders } from './harness.ts';
 
 const N = 200;
-const FOLDERS = ['INBOX', 'Sent', 'Drafts', 'Trash', 'Junk', 'Archive'];
 
-function config(bed: TestBed, dir: string): string {
+function config(bed: ClientBed, dir: string): string {
   // offlineimap checks the certificate's DNS names itself (not its IP addresses): connect as "localhost".
   return `[general]
 accounts = gw
@@ -32,7 +30,7 @@ type = IMAP
 remotehost = localhost
 remoteport = ${bed.imapsPort}
 ssl = yes
-sslcacertfile = ${bed.gateway.tls.certPath}
+sslcacertfile = ${bed.certPath}
 remoteuser = ${bed.user}
 remotepass = ${bed.password}
 auth_mechanisms = PLAIN
@@ -48,16 +46,13 @@ function assertSameAsServer(local: Map<string, Map<string, string>>, server: Map
   for (const f of FOLDERS) assert.deepEqual([...local.get(f)!].sort(), [...server.get(f)!].sort(), `${when}: ${f} (Message-ID, flags) match the server`);
 }
 
-if (clientAvailable('offlineimap', ['offlineimap'])) {
-  test('offlineimap: full sync of 210 messages, JMAP-side changes, incremental sync, no-op sync, a local flag pushed', { timeout: 90_000 }, async () => {
-    const bed = await startTestBed();
+if (clientAvailable('offlineimap', ['offlineimap'])) for (const backend of backends('offlineimap')) {
+  clientTest(`offlineimap over ${backend}: full sync of 210 messages, JMAP-side changes, incremental sync, no-op sync, a local flag pushed`, backend, 90_000, async (bed) => {
     const dir = mkdtempSync(join(tmpdir(), 'offlineimap-'));
     try {
-      for (let i = 0; i < N; i++) {
-        const keywords = [i % 3 === 0 ? '$seen' : '', i % 10 === 0 ? '$flagged' : '', i % 17 === 0 ? '$answered' : ''].filter(Boolean);
-        bed.store.importMessage(bed.user, 'INBOX', makeMessage('inbox', i), { keywords });
-      }
-      for (let i = 0; i < 10; i++) bed.store.importMessage(bed.user, 'Archive', makeMessage('archive', i), { keywords: ['$seen'] });
+      await bed.seed('INBOX', Array.from({ length: N }, (_, i) => makeMessage('inbox', i)),
+        (i) => [i % 3 === 0 ? '$seen' : '', i % 10 === 0 ? '$flagged' : '', i % 17 === 0 ? '$answered' : ''].filter(Boolean));
+      await bed.seed('Archive', Array.from({ length: 10 }, (_, i) => makeMessage('archive', i)), () => ['$seen']);
       writeFileSync(join(dir, 'offlineimaprc'), config(bed, dir));
       const sync = async (what: string): Promise<string> => {
         const r = await run('offlineimap', ['-c', join(dir, 'offlineimaprc'), '-o', '-u', 'basic'], { timeoutMs: 45_000 });
@@ -76,7 +71,7 @@ if (clientAvailable('offlineimap', ['offlineimap'])) {
       // 2. Changes made through JMAP.
       const { emails, boxId } = await jmapEmails(bed);
       const id = (mid: string): string => emails.find((e) => e.messageId === mid)!.id;
-      for (let i = 0; i < 3; i++) bed.store.importMessage(bed.user, 'INBOX', makeMessage('new', i), { keywords: i === 0 ? ['$flagged'] : [] });
+      await bed.seed('INBOX', Array.from({ length: 3 }, (_, i) => makeMessage('new', i)), (i) => (i === 0 ? ['$flagged'] : []));
       await jmapSet(bed, {
         [id('<inbox.1@clients.test>')]: { 'keywords/$flagged': true },
         [id('<inbox.3@clients.test>')]: { 'keywords/$seen': null },
@@ -112,7 +107,6 @@ if (clientAvailable('offlineimap', ['offlineimap'])) {
       assertSameAsServer(maildir(dir), await serverFolders(bed), 'after the push sync');
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      await bed.close();
     }
   });
 }

@@ -91,6 +91,8 @@ export interface OAuthBed {
   imapPort: number;
   imapsPort: number;
   store: EmbeddedStore;
+  /** The embedded store's HTTP base URL (JMAP at `/jmap/api`, HTTP Basic as user/password). */
+  jmapUrl: string;
   gateway: NodeGateway;
   jwks: JwksServer;
   key: TestKey;
@@ -106,9 +108,9 @@ export interface OAuthBed {
  * One tenant ("test", domain example.test) whose JMAP store is the embedded one; the store accepts the issuer's
  * JWTs (verified with jose against the same JWKS) as bearer tokens.
  */
-export async function startOAuthBed(o: { throttle?: Partial<ThrottleSettings>; mechanisms?: string[] } = {}): Promise<OAuthBed> {
+export async function startOAuthBed(o: { throttle?: Partial<ThrottleSettings>; mechanisms?: string[]; alg?: TestKey['alg'] } = {}): Promise<OAuthBed> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-oauth-'));
-  const key = await makeKey('k1');
+  const key = await makeKey('k1', o.alg);
   const jwks = await serveJwks([key.publicJwk]);
   const storeKeys = createRemoteJWKSet(new URL(jwks.url));
   const store = openEmbeddedStore({
@@ -153,7 +155,7 @@ export async function startOAuthBed(o: { throttle?: Partial<ThrottleSettings>; m
   return {
     imapPort: gateway.imapPort!,
     imapsPort: gateway.imapsPort!,
-    store, gateway, jwks, key, user, password, logs,
+    store, jmapUrl: http.url, gateway, jwks, key, user, password, logs,
     token: (claims = { email: user }, m = {}) => mint(key, { iss: ISSUER, aud: AUDIENCE, claims, ...m }),
     async close() {
       await gateway.close(1000);
