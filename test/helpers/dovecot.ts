@@ -136,6 +136,8 @@ export interface DovecotOptions {
   messages: Uint8Array[];
   /** INTERNALDATE of message i, in ms since the epoch (whole seconds). */
   internalDateMs(i: number): number;
+  /** Appended to dovecot.conf (e.g. the benchmark's process limits for 1,000 connections). */
+  extraConfig?: string;
 }
 
 export interface DovecotInstance {
@@ -161,7 +163,7 @@ export async function startDovecot(o: DovecotOptions): Promise<DovecotInstance> 
   writeFileSync(join(dir, 'users'), `${o.user}:{PLAIN}${o.password}\n`);
   const port = await freePort();
   const conf = join(dir, 'dovecot.conf');
-  writeFileSync(conf, config(dir, port, x, owner));
+  writeFileSync(conf, config(dir, port, x, owner) + (o.extraConfig ?? ''));
   const pidFile = join(dir, 'run', 'master.pid');
   /** Running and not a zombie (a container's init may reap late). */
   const alive = (pid: number) => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };

@@ -18,7 +18,7 @@ export async function sortCommand(s: Session, c: CommandOf<'SORT'>): Promise<Han
   const backend = s.account!.backend;
   const found = await loadMeta(backend, await runSearch(s, view, c.criteria));
   const names = sortHeaders(c.sortCriteria);
-  if (names.size > 0) await loadHeaders(backend, view, found, names);
+  if (names.size > 0) await loadHeaders(s, view, found, names);
   const sorted = sortMessages(found, c.sortCriteria);
   await s.send({ type: 'SORT', numbers: sorted.map((m) => (c.uid ? m.uid : m.seq)) });
 }

@@ -26,7 +26,7 @@ export async function threadCommand(s: Session, c: CommandOf<'THREAD'>): Promise
   const view = s.selected!;
   const backend = s.account!.backend;
   const found = await loadMeta(backend, await runSearch(s, view, c.criteria));
-  await loadHeaders(backend, view, found, new Set(fields));
+  await loadHeaders(s, view, found, new Set(fields));
   const num = (m: MessageData) => (c.uid ? m.uid : m.seq);
   const threads = c.algorithm === 'REFERENCES' ? references(found, num) : orderedSubject(found, num);
   await s.send({ type: 'THREAD', threads });

@@ -11,7 +11,10 @@
  *   message whose values are not 7-bit is read from its raw message instead (JMAP may have replaced octets,
  *   RFC 8621 §4.1.2.1);
  * - BODY / TEXT: plus one blob download per still-undecided message, `BLOB_CONCURRENCY` at a time, in batches of
- *   `BLOB_BATCH` so memory stays bounded.
+ *   `BLOB_BATCH` so memory stays bounded. In the tenant's index mode (session/policy.ts `searchText`), instead one
+ *   `Email/query {inMailbox, body|text}` per distinct BODY/TEXT key, in parallel, and no download: the store's
+ *   matching is the answer (fuzzy by RFC 8621 §4.4.1, e.g. word-based, and `text` skips most header fields).
+ * EMAILID / THREADID keys read the UID store's origins of re-imported copies (../objectid.ts).
  * Header values (by Email id) and decoded search text (by blobId) are immutable and kept in a per-view
  * LRU under a byte budget, so repeated searches in a folder do not download again.
  */
@@ -20,7 +23,10 @@ import type { SearchKey } from '../../protocol/types.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView } from '../view.ts';
 import { ByteLru, stringBytes } from './cache.ts';
-import { analyze, evaluate, prepare, type EvalContext, type MessageData } from './evaluate.ts';
+import { originsOf } from '../objectid.ts';
+import { analyze, evaluate, prepare, textIndexKey, type EvalContext, type MessageData } from './evaluate.ts';
+import { searchTextMode } from '../policy.ts';
+import { casemap } from './casemap.ts';
 import { searchText, topHeaders, type SearchText } from './message-text.ts';
 
 export const HEADER_BATCH = 500;
@@ -60,11 +66,13 @@ function allMessages(view: MailboxView): MessageData[] {
 /** The messages of the selected mailbox matching all `keys`, ascending by sequence number. */
 export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]): Promise<MessageData[]> {
   const key = prepare(keys);
-  const { tier, headers } = analyze(key);
+  const index = searchTextMode(s) === 'index';
+  const { tier, headers, objectIds } = analyze(key, index);
   const n = view.uids.length;
   const ctx: EvalContext = {
     exists: n, maxUid: n > 0 ? view.uids[n - 1]! : 0, deleted: view.deleted, saved: new Set(view.savedUids), now: Date.now(),
     modseqOf: (uid) => view.modseqOf(uid),
+    ...(index ? { textIndex: await textIndex(s.account!.backend, view, keys) } : {}),
   };
   const all = allMessages(view);
   const hit = new Uint8Array(n);
@@ -74,12 +82,19 @@ export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]
     return v === undefined;
   });
   let pending = decide(all);
-  if (pending.length > 0 && tier >= 1) pending = decide(await loadMeta(s.account!.backend, pending));
+  if (pending.length > 0 && tier >= 1) {
+    const loaded = await loadMeta(s.account!.backend, pending);
+    if (objectIds) { // RFC 8474 §6: EMAILID / THREADID match the ids FETCH shows
+      const origins = await originsOf(s, loaded.map((m) => m.emailId));
+      for (const m of loaded) m.origin = origins.get(m.emailId);
+    }
+    pending = decide(loaded);
+  }
   if (pending.length > 0 && tier >= 2) {
     const next: MessageData[] = [];
     for (let i = 0; i < pending.length; i += HEADER_BATCH) {
       const batch = pending.slice(i, i + HEADER_BATCH);
-      await loadHeaders(s.account!.backend, view, batch, headers);
+      await loadHeaders(s, view, batch, headers);
       next.push(...decide(batch));
     }
     pending = next;
@@ -93,6 +108,25 @@ export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]
     }
   }
   return all.filter((m) => hit[m.seq - 1] === 1);
+}
+
+/**
+ * Index mode (session/policy.ts): one `Email/query` per distinct BODY/TEXT key of the tree, in parallel, no blob
+ * download; none when the tree has no such key.
+ */
+async function textIndex(backend: MailBackend, view: MailboxView, criteria: SearchKey[]): Promise<Map<string, Set<string>>> {
+  // Keyed like the prepared (casemapped) keys evaluate() sees; the store gets the client's string as sent.
+  const keys = new Map<string, { type: 'BODY' | 'TEXT'; value: string }>();
+  const walk = (k: SearchKey): void => {
+    if (k.type === 'BODY' || k.type === 'TEXT') keys.set(textIndexKey(k.type, casemap(k.value)), { type: k.type, value: k.value });
+    else if (k.type === 'NOT') walk(k.key);
+    else if (k.type === 'OR') { walk(k.left); walk(k.right); }
+    else if (k.type === 'AND') k.keys.forEach(walk);
+  };
+  criteria.forEach(walk);
+  const found = await Promise.all([...keys].map(async ([id, k]) =>
+    [id, new Set(await backend.textQueryIds(view.mailboxId, k.type === 'TEXT' ? 'text' : 'body', k.value))] as const));
+  return new Map(found);
 }
 
 /**
@@ -115,9 +149,12 @@ const SEVEN_BIT = /^[\t\r\n\x20-\x7e]*$/;
 
 /**
  * Decoded values of the header fields `names` (lower case) for each message (metadata must be loaded): from the
- * cache, else one `Email/get` of `header:Name:asRaw:all`, else (8-bit values) from the raw message.
+ * cache, else one `Email/get` of `header:Name:asRaw:all`, else (8-bit values) from the raw message. With
+ * `headerSource: 'raw'` (stores whose JMAP drops fields, e.g. Cyrus 3.6 with non-UTF-8 values: docs/interop.md)
+ * JMAP's header values are never used: the header block comes from the immutable message cache, else the blob.
  */
-export async function loadHeaders(backend: MailBackend, view: MailboxView, list: MessageData[], names: Set<string>): Promise<void> {
+export async function loadHeaders(s: Session, view: MailboxView, list: MessageData[], names: Set<string>): Promise<void> {
+  const backend = s.account!.backend;
   const cache = cacheOf(view).headers;
   const wanted = [...names];
   const covers = (r: HeaderRecord | undefined) => !!r && (r.complete || wanted.every((n) => r.values.has(n)));
@@ -128,6 +165,7 @@ export async function loadHeaders(backend: MailBackend, view: MailboxView, list:
     else toFetch.push(m);
   }
   if (toFetch.length === 0) return;
+  if (s.config.headerSource === 'raw') return loadHeaderBlocks(s, view, toFetch);
   const fetched = wanted.length > 0 ? await backend.getRawHeaders(toFetch.map((m) => m.emailId), wanted) : new Map();
   const fromBlob: MessageData[] = [];
   for (const m of toFetch) {
@@ -143,6 +181,19 @@ export async function loadHeaders(backend: MailBackend, view: MailboxView, list:
     m.headers = record.values;
   }
   await forEachBlob(backend, fromBlob, (m, raw) => {
+    m.headers = headersFromRaw(view, m.emailId, raw);
+  });
+}
+
+/** Every header field of each message from its cached header block (no request), else from its raw message. */
+async function loadHeaderBlocks(s: Session, view: MailboxView, list: MessageData[]): Promise<void> {
+  const blocks = s.config.messageCache ? await s.config.messageCache.get(s.account!.accountKey, list.map((m) => m.emailId)) : new Map();
+  const fromBlob = list.filter((m) => {
+    const block = blocks.get(m.emailId)?.header;
+    if (block) m.headers = headersFromRaw(view, m.emailId, block);
+    return !block;
+  });
+  await forEachBlob(s.account!.backend, fromBlob, (m, raw) => {
     m.headers = headersFromRaw(view, m.emailId, raw);
   });
 }

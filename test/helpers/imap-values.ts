@@ -1,5 +1,6 @@
 /**
- * An IMAP client for differential tests that parses every response into a value tree (RFC 9051 §9 grammar, the
+ * The test-side IMAP response reader, shared by the differential suites (test/differential against Dovecot,
+ * test/interop against Cyrus IMAP): an IMAP client that parses every response into a value tree (RFC 9051 §9 grammar, the
  * subset servers send for SELECT, FETCH and SEARCH): atoms, NIL, quoted strings and literals (both decoded to their
  * octets: literal vs quoted is an encoding choice, RFC 9051 §4.3), literal8 `~{n}` (RFC 3516 §4.2, BINARY), and
  * parenthesized lists. A section spec such as `BODY[1.MIME]<0>` stays one atom. Commands may be pipelined: a server
