@@ -96,6 +96,10 @@ class Out {
     if (v instanceof Uint8Array) return this.literal(v);
     if (Array.isArray(v)) return this.list(v, (x) => this.value(x));
     if ('atom' in v) return this.put(v.atom);
+    if ('juxtaposed' in v) {
+      for (const x of v.juxtaposed) this.value(x);
+      return this;
+    }
     return this.literal(v.literal8, true);
   }
 }

@@ -359,7 +359,11 @@ import type { ResponseCodeValue } from './errors.ts';
  * `null` -> NIL, number -> number, string -> quoted string or literal, Uint8Array -> literal,
  * `{ atom }` -> atom as is, `{ literal8 }` -> `~{n}` literal8, array -> parenthesized list.
  */
-export type Value = null | number | string | Uint8Array | { atom: string } | { literal8: Uint8Array } | Value[];
+/**
+ * A response value. `{ juxtaposed }` writes its items one after another with no separator, for the grammar's
+ * repetitions without SP: RFC 9051 §9 `body-type-mpart = 1*body SP media-subtype` and `env-from = "(" 1*address ")"`.
+ */
+export type Value = null | number | string | Uint8Array | { atom: string } | { literal8: Uint8Array } | { juxtaposed: Value[] } | Value[];
 
 /** `nstring` that may be raw octets (header values are not always valid UTF-8). */
 export type NString = string | Uint8Array | null;

@@ -41,6 +41,20 @@ for (const g of DOVECOT) {
   });
 }
 
+test('Byte-exact against Dovecot 2.3.19: multipart bodies and address lists follow each other without a space (RFC 9051 §9 1*body, 1*address)', () => {
+  const line = (raw: Uint8Array, extended: boolean) => new TextDecoder('latin1').decode(
+    encodeResponse({ type: 'FETCH', seq: 1, items: [{ type: 'BODYSTRUCTURE', extended, structure: ours(raw, extended) }] }));
+  let multipart = 0;
+  for (const g of DOVECOT) {
+    if (!/^BODYSTRUCTURE \(\(/.test(g.bodystructure)) continue;
+    multipart++;
+    const raw = RAW[g.name]!;
+    assert.equal(line(raw, true), `* 1 FETCH (${g.bodystructure})\r\n`, g.name);
+    assert.equal(line(raw, false), `* 1 FETCH (${g.body})\r\n`, g.name);
+  }
+  assert.ok(multipart >= 2, 'the golden set has multipart messages');
+});
+
 test('RFC 9051 §9 body-type-text: type, subtype, params, id, desc, enc, octets, lines; extension md5 dsp lang loc', () => {
   const raw = new TextEncoder().encode('Content-Type: TEXT/PLAIN; CHARSET=US-ASCII\r\n\r\nabc\r\ndef\r\n');
   assert.deepEqual(ours(raw, false), ['TEXT', 'PLAIN', ['CHARSET', 'US-ASCII'], null, null, '7bit', 10, 2]);
@@ -49,7 +63,8 @@ test('RFC 9051 §9 body-type-text: type, subtype, params, id, desc, enc, octets,
 
 test('RFC 9051 §9 body-type-msg: a message/rfc822 part carries envelope, body and lines', () => {
   const v = ours(F.NESTED, false) as Value[];
-  const msg = v[2] as Value[];
+  const kids = (v[0] as { juxtaposed: Value[] }).juxtaposed; // RFC 9051 §9 `1*body`
+  const msg = kids[2] as Value[];
   assert.deepEqual(msg.slice(0, 2), ['message', 'rfc822']);
   assert.equal((msg[7] as Value[])[1], 'inner'); // envelope subject
   assert.deepEqual((msg[8] as Value[]).at(-1), 'alternative'); // body: a multipart

@@ -15,7 +15,7 @@
  */
 import type { Value } from '../../protocol/types.ts';
 import { envelopeOf } from './envelope.ts';
-import { firstValue, LF } from './header.ts';
+import { firstValue, lastValue, LF } from './header.ts';
 import { stripComments, type RawParam } from './params.ts';
 import { isMessageType, type MimePart } from './structure.ts';
 
@@ -32,7 +32,7 @@ function body(raw: Uint8Array, part: MimePart, ext: boolean): Value {
     const kids: Value[] = part.children.length
       ? part.children.map((c) => body(raw, c, ext))
       : [ext ? [...DEFAULT_TEXT, null, null, null, null] : DEFAULT_TEXT];
-    const out: Value[] = [...kids, ct.subtype];
+    const out: Value[] = [{ juxtaposed: kids }, ct.subtype]; // RFC 9051 §9 `1*body SP media-subtype`
     if (ext) out.push(params(ct.params), disposition(raw, part), language(part), part.location);
     return out;
   }
@@ -57,7 +57,8 @@ function body(raw: Uint8Array, part: MimePart, ext: boolean): Value {
 /** RFC 9051 §9 `envelope` as a Value (same shape the ENVELOPE encoder writes). */
 function envelopeValue(raw: Uint8Array, msg: MimePart): Value {
   const e = envelopeOf(raw, msg.fields);
-  const addrs = (list: typeof e.from): Value => (list && list.length ? list.map((a) => [a.name, a.adl, a.mailbox, a.host]) : null);
+  // RFC 9051 §9 `env-from = "(" 1*address ")"`: addresses follow each other without a space.
+  const addrs = (list: typeof e.from): Value => (list && list.length ? [{ juxtaposed: list.map((a) => [a.name, a.adl, a.mailbox, a.host]) }] : null);
   return [e.date, e.subject, addrs(e.from), addrs(e.sender), addrs(e.replyTo), addrs(e.to), addrs(e.cc), addrs(e.bcc), e.inReplyTo, e.messageId];
 }
 
@@ -73,7 +74,7 @@ function params(list: RawParam[]): Value {
 
 function disposition(raw: Uint8Array, part: MimePart): Value {
   if (!part.disposition) return null;
-  const text = firstValue(raw, part.fields, 'content-disposition') ?? '';
+  const text = lastValue(raw, part.fields, 'content-disposition') ?? ''; // the one structure.ts parsed
   return [leadingToken(text) || part.disposition.type, params(paramsAsWritten(text, part.disposition.rawParams))];
 }
 
