@@ -110,11 +110,20 @@ export interface MailBackend {
   /**
    * Metadata of `ids` plus the `headers` lists (as in `getHeaderLists`) of `headerIds` (a subset of `ids`), in as
    * few requests as the session limits allow: one for up to maxObjectsInGet x maxCallsInRequest emails.
+   * `state`: the Email state (RFC 8620 §5.1) all the `Email/get` responses reported, when they agree (the
+   * keywords are then known to be those of that state: ../session/keyword-cache.ts).
    */
-  getEmailsWithHeaders(ids: string[], headerIds: string[]): Promise<{ metas: EmailMeta[]; headers: Map<string, Array<{ name: string; value: string }>> }>;
+  getEmailsWithHeaders(ids: string[], headerIds: string[]): Promise<{ metas: EmailMeta[]; headers: Map<string, Array<{ name: string; value: string }>>; state?: string }>;
 
   /** Download a blob (RFC 8620 §6.2): the raw RFC 5322 message for an Email's blobId. */
   downloadBlob(blobId: string): Promise<Uint8Array>;
+
+  /**
+   * Many blobs in one request (RFC 9404 §4.2 `Blob/get`), when the store offers it; absent otherwise. Blobs the
+   * store did not return (not found, or any error) are simply missing from the map: callers fall back to
+   * `downloadBlob`. The caller bounds the total size (the octets travel as base64 in one JSON response).
+   */
+  downloadBlobs?(blobIds: string[]): Promise<Map<string, Uint8Array>>;
 
   /** `Email/changes` since a state (RFC 8620 §5.2). Throws a BackendError; test it with `isCannotCalculateChanges`. */
   emailChanges(sinceState: string, maxChanges?: number): Promise<Changes>;
@@ -153,6 +162,13 @@ export interface MailBackend {
   unseenEmailIds(mailboxId: string): Promise<string[]>;
 
   /**
+   * `Email/query {inMailbox, <field>: value}` ids, all pages: the store's own full-text match (RFC 8621 §4.4.1
+   * `text` / `body`: how strings match is "deliberately not defined", often word-based), for the tenant option
+   * SEARCH TEXT/BODY in index mode (session/policy.ts). One request when the result fits one page.
+   */
+  textQueryIds(mailboxId: string, field: 'text' | 'body', value: string): Promise<string[]>;
+
+  /**
    * `Mailbox/set create` (RFC 8621 §2.5) of a chain in one request: each new mailbox is the parent of the next, the
    * first goes under `parentId`. All or nothing: when one is refused, those created are destroyed and the error
    * thrown (a refused `role` is `NO [USEATTR]`, RFC 6154 §3). Returns the new ids in order.
@@ -180,8 +196,11 @@ export interface MailBackend {
    * Email ids in order. All-or-nothing (DESIGN.md rule 10): when any is refused, the ones created are destroyed
    * and the first error is thrown. A server refusing a duplicate (`alreadyExists` + `existingId`) gets the
    * existing email added to the mailboxes instead, and its id returned.
+   * When the outcome is unknown (timeout, dropped connection: `NO [UNAVAILABLE]`), the store is read back first
+   * (jmap/import-readback.ts) and only the imports not found are sent again, once; `known` gives the email ids
+   * the caller already has in the destinations (never taken for a new import; asked only then).
    */
-  importBlobs(emails: BlobImport[]): Promise<string[]>;
+  importBlobs(emails: BlobImport[], opts?: { known?: () => Promise<Set<string>> }): Promise<string[]>;
 
   /** Facts of the JMAP session (RFC 8620 §2) that shape what is advertised after login; no request (cached at connect). */
   serverInfo(): BackendInfo;

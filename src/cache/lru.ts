@@ -31,6 +31,13 @@ export class ByteLru<V> {
     }
   }
 
+  delete(key: string): void {
+    const e = this.map.get(key);
+    if (!e) return;
+    this.map.delete(key);
+    this.used -= e.bytes;
+  }
+
   get bytes(): number {
     return this.used;
   }

@@ -9,6 +9,7 @@ import type { EmbeddedLimits } from './types.ts';
 import type { PushHub } from './push.ts';
 import { DATA_TYPES, type DataType } from './changes.ts';
 import { CORE, MAIL, QUOTA, handleApiRequest, sessionState } from './jmap/request.ts';
+import { BLOB, BLOB_ACCOUNT_CAPABILITY } from './jmap/blob.ts';
 
 export interface HttpDeps { repo: Repo; limits: EmbeddedLimits; bearerTokens: Record<string, string>; push: PushHub; verifyBearer?: (token: string) => Promise<string | null> }
 
@@ -67,6 +68,7 @@ export function buildApp(deps: HttpDeps): Hono {
         [CORE]: { ...limits, collationAlgorithms: ['i;ascii-casemap', 'i;unicode-casemap'] },
         [MAIL]: {},
         [QUOTA]: {},
+        [BLOB]: {},
       },
       accounts: { [acc]: { name: user.username, isPersonal: true, isReadOnly: false, accountCapabilities: {
         [CORE]: {},
@@ -75,8 +77,9 @@ export function buildApp(deps: HttpDeps): Hono {
           emailQuerySortOptions: ['receivedAt', 'size', 'from', 'to', 'subject', 'sentAt', 'hasKeyword',
             'allInThreadHaveKeyword', 'someInThreadHaveKeyword'] },
         [QUOTA]: {},
+        [BLOB]: BLOB_ACCOUNT_CAPABILITY,
       } } },
-      primaryAccounts: { [CORE]: acc, [MAIL]: acc, [QUOTA]: acc },
+      primaryAccounts: { [CORE]: acc, [MAIL]: acc, [QUOTA]: acc, [BLOB]: acc },
       username: user.username,
       apiUrl: `${base}/jmap/api`,
       downloadUrl: `${base}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,

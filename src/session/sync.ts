@@ -80,7 +80,7 @@ async function run(backend: MailBackend, store: UidStore, account: string, mailb
       early = await collectChanges(backend, since);
       if (early && early.touched.size + early.destroyed.size === 0) return { unchanged: true, emailState: early.newState };
     }
-    const snap = await store.snapshot(account, mailboxId);
+    const snap = await snapshotOf(store, account, mailboxId);
     const changes = snap.syncState === null ? null : early ?? await collectChanges(backend, snap.syncState);
     const plan = changes ? await incremental(backend, mailboxId, snap, changes) : await full(backend, mailboxId, snap);
     const result = await commit(store, account, mailboxId, snap, plan, attempt);
@@ -167,6 +167,43 @@ async function commit(store: UidStore, account: string, mailboxId: string, snap:
     uidValidity, uidNext, entries: rows.map((r) => r.e), modseqs: rows.map((r) => r.m), highestModseq,
     emailState: c.syncState, changed: p.changed, mode: p.mode, retries,
   };
+}
+
+/**
+ * The last snapshot read of each mailbox, per store, in this process. Reused while the store's one-row state still
+ * matches it: every write that changes the live map or a mod-sequence moves `version`, `highestModseq` or
+ * `uidNext` (store.ts MailboxUidState), so an equal state means equal entries. A warm SELECT then reads one row
+ * instead of the whole map (docs/bench/profile.md). Only snapshots read from the store are kept, never maps
+ * derived from a commit (an `assign` racing in could be missing from those). Bounded by MAX_SNAPSHOT_ENTRIES.
+ */
+const snapshots = new WeakMap<UidStore, Map<string, MailboxSnapshot>>();
+const MAX_SNAPSHOT_ENTRIES = 2_000_000;
+
+async function snapshotOf(store: UidStore, account: string, mailboxId: string): Promise<MailboxSnapshot> {
+  let byKey = snapshots.get(store);
+  if (!byKey) snapshots.set(store, (byKey = new Map()));
+  const key = JSON.stringify([account, mailboxId]);
+  const hit = byKey.get(key);
+  if (hit) {
+    const now = await store.openMailbox(account, mailboxId);
+    if (now.version === hit.version && now.highestModseq === hit.highestModseq && now.uidNext === hit.uidNext
+      && now.uidValidity === hit.uidValidity && now.syncState === hit.syncState) {
+      byKey.delete(key);
+      byKey.set(key, hit); // most recently used last
+      return hit;
+    }
+  }
+  const snap = await store.snapshot(account, mailboxId);
+  byKey.delete(key);
+  byKey.set(key, snap);
+  let total = 0;
+  for (const s of byKey.values()) total += s.entries.length;
+  for (const [k, s] of byKey) {
+    if (total <= MAX_SNAPSHOT_ENTRIES || k === key) break;
+    byKey.delete(k);
+    total -= s.entries.length;
+  }
+  return snap;
 }
 
 /** One sync at a time per (store, account, mailbox) in this process: waiters queue behind the running one. */

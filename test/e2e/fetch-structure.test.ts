@@ -18,7 +18,14 @@ import { fetchResponses, readValues, type Tree } from '../mime/imap-value.ts';
 /** INBOX: 1 SIMPLE, 2 MULTIPART, 3 ADDRESSES, 4 NESTED. */
 const INBOX = [SIMPLE, MULTIPART, ADDRESSES, NESTED];
 let bed: TestBed;
+/** `download`: blobs fetched, one download (RFC 8620 §6.2) each or several per `Blob/get` (RFC 9404 §4.2). */
 const http = { api: 0, download: 0, bodies: [] as string[] };
+
+function blobGetIds(body: string): number {
+  if (!body.includes('Blob/get')) return 0;
+  const req = JSON.parse(body) as { methodCalls: Array<[string, { ids?: string[] }, string]> };
+  return req.methodCalls.filter(([name]) => name === 'Blob/get').reduce((n, [, a]) => n + (a.ids?.length ?? 0), 0);
+}
 let c: RawClient;
 
 before(async () => {
@@ -29,6 +36,7 @@ before(async () => {
     else if (init?.method === 'POST') {
       http.api++;
       http.bodies.push(String(init.body ?? ''));
+      http.download += blobGetIds(String(init.body ?? '')); // RFC 9404 Blob/get: blobs fetched in an API request
     }
     return fetch(input, init);
   };

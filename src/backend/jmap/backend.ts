@@ -11,6 +11,8 @@ import { chunk, responseOf, type JmapClient } from './client.ts';
 import { jmapError } from './errors.ts';
 import { pointerToken } from './refs.ts';
 import { readEventStream } from './eventsource.ts';
+import { BLOB, decodeBase64Text } from './blobs.ts';
+import { findImported } from './import-readback.ts';
 
 /** Ping interval asked of the push server (RFC 8620 §7.3 `ping`): keeps proxies from closing an idle stream. */
 const PUSH_PING_SECONDS = 60;
@@ -143,7 +145,7 @@ export class JmapBackend implements MailBackend {
     return out;
   }
 
-  async getEmailsWithHeaders(ids: string[], headerIds: string[]): Promise<{ metas: EmailMeta[]; headers: Map<string, Array<{ name: string; value: string }>> }> {
+  async getEmailsWithHeaders(ids: string[], headerIds: string[]): Promise<{ metas: EmailMeta[]; headers: Map<string, Array<{ name: string; value: string }>>; state?: string }> {
     const headers = new Map<string, Array<{ name: string; value: string }>>();
     if (ids.length === 0) return { metas: [], headers };
     const withHeaders = new Set(headerIds);
@@ -156,15 +158,18 @@ export class JmapBackend implements MailBackend {
     add(ids.filter((id) => !withHeaders.has(id)), EMAIL_PROPERTIES);
     const responses = await this.client.call(calls);
     const metas: EmailMeta[] = [];
+    const states = new Set<string>();
     for (const [, , callId] of calls) {
-      for (const email of (responseOf(responses, callId, 'Email/get').list as Record<string, unknown>[] | undefined) ?? []) {
+      const r = responseOf(responses, callId, 'Email/get');
+      if (typeof r.state === 'string') states.add(r.state);
+      for (const email of (r.list as Record<string, unknown>[] | undefined) ?? []) {
         metas.push(toEmailMeta(email));
         if (Array.isArray(email.headers)) {
           headers.set(String(email.id), (email.headers as Array<Record<string, unknown>>).map((h) => ({ name: String(h.name ?? ''), value: String(h.value ?? '') })));
         }
       }
     }
-    return { metas, headers };
+    return { metas, headers, ...(states.size === 1 ? { state: [...states][0]! } : {}) };
   }
 
   async getPreviews(ids: string[]): Promise<Map<string, string>> {
@@ -175,6 +180,37 @@ export class JmapBackend implements MailBackend {
 
   downloadBlob(blobId: string): Promise<Uint8Array> {
     return this.client.download(this.accountId, blobId, 'message.eml', 'message/rfc822');
+  }
+
+  /**
+   * RFC 9404 §4.2 `Blob/get` of `data:asBase64`: one request (chunked by maxObjectsInGet, within
+   * maxCallsInRequest). Missing from the result: blobs not found, truncated or undecodable, and all of them when the
+   * store refuses the method (the caller downloads those one by one).
+   */
+  async downloadBlobs(blobIds: string[]): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    if (blobIds.length === 0 || !this.blobGet()) return out;
+    let list: Array<Record<string, unknown>>;
+    try {
+      list = (await this.client.get<Record<string, unknown>>('Blob', blobIds, ['data:asBase64', 'size'], {}, [CORE, BLOB])).list;
+    } catch (err) {
+      if (err instanceof BackendError && err.jmapType !== 'unavailable') return out; // a method-level refusal: fall back
+      throw err;
+    }
+    for (const b of list) {
+      const text = b['data:asBase64'];
+      const data = typeof text === 'string' && b.isTruncated !== true ? decodeBase64Text(text) : null;
+      if (data && (typeof b.size !== 'number' || b.size === data.length)) out.set(String(b.id), data);
+    }
+    return out;
+  }
+
+  /** RFC 9404 §3: the session and this account offer Blob/get. */
+  private blobGet(): boolean {
+    const s = this.session;
+    if (!(BLOB in s.capabilities)) return false;
+    const account = s.accounts[this.accountId];
+    return !account?.accountCapabilities || BLOB in account.accountCapabilities;
   }
 
   emailChanges(sinceState: string, maxChanges?: number): Promise<Changes> {
@@ -217,6 +253,11 @@ export class JmapBackend implements MailBackend {
     const { ids } = await this.client.queryAll('Email', {
       filter: { inMailbox: mailboxId, notKeyword: '$seen' }, collapseThreads: false,
     });
+    return ids;
+  }
+
+  async textQueryIds(mailboxId: string, field: 'text' | 'body', value: string): Promise<string[]> {
+    const { ids } = await this.client.queryAll('Email', { filter: { inMailbox: mailboxId, [field]: value }, collapseThreads: false });
     return ids;
   }
 
@@ -281,7 +322,29 @@ export class JmapBackend implements MailBackend {
    * destroyed (one more request) and the first error thrown; duplicates refused with `existingId` are placed with
    * one `updateMailboxes` at the end (DESIGN.md rule 10).
    */
-  async importBlobs(emails: BlobImport[]): Promise<string[]> {
+  async importBlobs(emails: BlobImport[], opts: { known?: () => Promise<Set<string>> } = {}): Promise<string[]> {
+    if (emails.length === 0) return [];
+    try {
+      return await this.importOnce(emails);
+    } catch (err) {
+      if (!(err instanceof ImapError) || err.code?.name !== 'UNAVAILABLE') throw err;
+      // Unknown outcome (DESIGN.md rule 10): read back, then send again only what is not there.
+      const found = await findImported(this.client, this.accountId, emails, (await opts.known?.()) ?? new Set());
+      const missing = emails.map((e, i) => ({ e, i })).filter(({ i }) => !found.has(i));
+      let again: string[];
+      try {
+        again = await this.importOnce(missing.map(({ e }) => e));
+      } catch (retryErr) {
+        await this.destroyEmails([...found.values()]).catch(() => undefined);
+        throw retryErr;
+      }
+      missing.forEach(({ i }, n) => found.set(i, again[n]!));
+      return emails.map((_, i) => found.get(i)!);
+    }
+  }
+
+  /** One `Email/import` request (chunked by `maxObjectsInSet`), all-or-nothing; see `importBlobs`. */
+  private async importOnce(emails: BlobImport[]): Promise<string[]> {
     if (emails.length === 0) return [];
     const { limits } = await this.client.session();
     const groups = chunk(emails.map((e, i) => ({ e, i })), limits.maxObjectsInSet);

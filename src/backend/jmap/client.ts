@@ -137,17 +137,17 @@ export class JmapClient {
   /**
    * `Type/get` (RFC 8620 §5.1) of ids, chunked by `maxObjectsInGet` and batched into as few requests as
    * `maxCallsInRequest` allows. `ids: null` asks for all (one call). The state is the first chunk's (the oldest),
-   * so a later `/changes` from it never misses anything.
+   * so a later `/changes` from it never misses anything. `using`: the capabilities the request declares.
    */
   async get<T>(
-    type: string, ids: string[] | null, properties?: string[], extra: object = {},
+    type: string, ids: string[] | null, properties?: string[], extra: object = {}, using: string[] = DEFAULT_USING,
   ): Promise<{ state: string; list: T[]; notFound: string[] }> {
     const { limits } = await this.session();
     const base = { accountId: await this.accountId(), ...(properties ? { properties } : {}), ...extra };
     const chunks = ids === null ? [null] : chunk(ids, limits.maxObjectsInGet);
     if (chunks.length === 0) return { state: await this.emptyState(type, base), list: [], notFound: [] };
     const calls = chunks.map((c, i): MethodCall => [`${type}/get`, { ...base, ids: c }, `g${i}`]);
-    const responses = await this.call(calls);
+    const responses = await this.call(calls, using);
     const result = { state: '', list: [] as T[], notFound: [] as string[] };
     calls.forEach(([, , callId], i) => {
       const args = responseOf(responses, callId, `${type}/get`);

@@ -73,7 +73,8 @@ export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string
 
 /** ASCII-range lower-casing (RFC 9051 §6.4.5: header field matching is ASCII-range case-insensitive). */
 export function asciiLower(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+  // Hot (every header field of every listed message): the built-in when the string is all ASCII, else by hand.
+  return /^[\x00-\x7f]*$/.test(s) ? s.toLowerCase() : s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 }
 
 /**
@@ -136,5 +137,11 @@ export function unfold(text: string): string {
 /** The value of the first field named `name`, or null when absent. */
 export function firstValue(raw: Uint8Array, fields: HeaderField[], name: string): string | null {
   const f = findFields(fields, name)[0];
+  return f ? fieldValue(raw, f) : null;
+}
+
+/** The value of the last field named `name`, or null when absent. */
+export function lastValue(raw: Uint8Array, fields: HeaderField[], name: string): string | null {
+  const f = findFields(fields, name).at(-1);
   return f ? fieldValue(raw, f) : null;
 }

@@ -9,12 +9,13 @@ import { mailboxMethods } from './mailbox.ts';
 import { emailMethods } from './email.ts';
 import { queryMethods } from './email-query.ts';
 import { quotaMethods } from './quota.ts';
+import { BLOB, blobMethods } from './blob.ts';
 
 export const CORE = 'urn:ietf:params:jmap:core';
 export const MAIL = 'urn:ietf:params:jmap:mail';
 /** RFC 9425 §2 */
 export const QUOTA = 'urn:ietf:params:jmap:quota';
-export const CAPABILITIES = [CORE, MAIL, QUOTA];
+export const CAPABILITIES = [CORE, MAIL, QUOTA, BLOB];
 
 /** Method name -> capability it belongs to (must be in `using`, RFC 8620 §3.3) and handler. */
 const METHODS: Record<string, { capability: string; handler: Handler }> = {
@@ -22,6 +23,7 @@ const METHODS: Record<string, { capability: string; handler: Handler }> = {
 };
 for (const [name, handler] of Object.entries({ ...mailboxMethods, ...emailMethods, ...queryMethods })) METHODS[name] = { capability: MAIL, handler };
 for (const [name, handler] of Object.entries(quotaMethods)) METHODS[name] = { capability: QUOTA, handler };
+for (const [name, handler] of Object.entries(blobMethods)) METHODS[name] = { capability: BLOB, handler };
 
 /** An HTTP answer of the API endpoint. */
 export interface ApiResult { status: number; body: unknown; problem: boolean }

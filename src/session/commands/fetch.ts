@@ -5,7 +5,8 @@
  * - one JMAP request of `Email/get` calls: metadata (FLAGS, INTERNALDATE, RFC822.SIZE, THREADID, blobId) for all,
  *   plus `headers` for the messages whose header block is not in the immutable-data cache (DESIGN.md rule 9,
  *   ../../cache/): BODY.PEEK[HEADER.FIELDS (...)] (any client's folder listing) and ENVELOPE are then answered
- *   from the header block; EMAILID needs nothing (the id is in the UID map);
+ *   from the header block; EMAILID needs nothing but a UID-store read (the id is in the UID map; a copy COPY
+ *   re-imported shows its source's ids, ../objectid.ts);
  * - one `Email/get` of `preview` for PREVIEW (RFC 8970) not in the blob-derived cache (../blob-cache.ts);
  * - a blob download per message only when body content, BINARY or a BODYSTRUCTURE not in the cache is asked for,
  *   or when a header value is not printable 7-bit (JMAP may have replaced invalid octets, RFC 8621 §4.1.2.1, so
@@ -13,7 +14,8 @@
  *
  * CONDSTORE (RFC 7162 §3.1.4): MODSEQ and CHANGEDSINCE (which implies MODSEQ) are CONDSTORE enabling commands;
  * they first read the mailbox's current mod-sequences through one UID-map sync (one `Email/changes`, plus an
- * `Email/get` of changed ids), so a keyword change made directly in JMAP counts. VANISHED needs QRESYNC: BAD.
+ * `Email/get` of changed ids), so a keyword change made directly in JMAP counts. UID FETCH (CHANGEDSINCE n
+ * VANISHED) sends `* VANISHED (EARLIER)` first (RFC 7162 §3.2.6, session/qresync.ts); BAD before ENABLE QRESYNC.
  *
  * Line ends: bytes taken from the stored message go out exactly as stored (BODY[] is the message byte for byte,
  * bare LF included, and its length is RFC822.SIZE); lines the gateway writes itself end in CRLF. BINARY is the
@@ -29,12 +31,16 @@ import { applyPartial, extractSection, headerFieldsFromRaw, resolvePart } from '
 import { parseStructure, type MimePart } from '../../backend/mime/structure.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import type { CommandOf, FetchItem, FetchResponseItem, Section } from '../../protocol/types.ts';
-import { blobCache, type BlobDerived } from '../blob-cache.ts';
+import { blobCache, headerSubsetCache, type BlobDerived } from '../blob-cache.ts';
 import { MemoryMessageCache, type CachedMessage } from '../../cache/message-cache.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView, MessageRef } from '../view.ts';
-import { enableCondstore, freshModseqs, isCondstore } from '../condstore.ts';
+import { keywordCache, type AccountKeywords } from '../keyword-cache.ts';
+import { enableCondstore, freshModseqs, isCondstore, isQresync } from '../condstore.ts';
+import { sendVanishedEarlier } from '../qresync.ts';
+import { originsOf } from '../objectid.ts';
+import type { EmailOrigin } from '../../uidmap/store.ts';
 
 /**
  * Messages per batch. Metadata and header blocks are small: a big batch makes one JMAP request (the client splits
@@ -44,6 +50,14 @@ const BATCH_METADATA = 1000;
 const BATCH_WITH_BLOBS = 50;
 /** Blob downloads in flight at once per command. */
 const BLOB_CONCURRENCY = 4;
+/** RFC 9404 `Blob/get` batches: messages up to this size go in one, at most this many octets per request. */
+const BLOB_GET_MAX_EACH = 1 << 20;
+const BLOB_GET_BATCH_BYTES = 8 << 20;
+/**
+ * From this many messages on, FETCH of metadata answers keywords from the keyword cache (../keyword-cache.ts): one
+ * `Email/changes` first, then `Email/get` only for what changed or was never seen. Fewer cost one `Email/get`.
+ */
+const KEYWORD_CACHE_MIN = 100;
 /** RFC 8970 §3.3: a preview MUST NOT exceed 256 characters. */
 const MAX_PREVIEW_CHARS = 256;
 
@@ -54,7 +68,7 @@ type Need = {
 type HeaderList = Array<{ name: string; value: string }>;
 
 export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<HandlerResult> {
-  if (c.vanished) throw ImapError.bad('VANISHED needs ENABLE QRESYNC, which this server does not offer (RFC 7162 §3.2.6)');
+  if (c.vanished && !isQresync(s)) throw ImapError.bad('VANISHED needs ENABLE QRESYNC first (RFC 7162 §3.2.6)');
   const view = s.selected!;
   let items = c.uid && !c.items.some((i) => i.type === 'UID') ? [{ type: 'UID' } as FetchItem, ...c.items] : c.items;
   // RFC 7162 §3.1.4.1: CHANGEDSINCE implies MODSEQ.
@@ -65,9 +79,29 @@ export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<H
     if (!(await enableCondstore(s))) await freshModseqs(s); // enabling already read them
     const since = c.changedSince;
     if (since !== undefined) refs = refs.filter((r) => view.modseqOf(r.uid) > since);
+    if (c.vanished) await sendVanishedEarlier(s, view, c.sequence, since!); // RFC 7162 §3.2.6: before any FETCH
   }
   const batch = need.blob || need.structure ? BATCH_WITH_BLOBS : BATCH_METADATA;
-  for (let i = 0; i < refs.length; i += batch) await fetchBatch(s, view, refs.slice(i, i + batch), items, need);
+  const keywords = need.meta && refs.length >= KEYWORD_CACHE_MIN ? accountKeywords(s) : null;
+  if (keywords) await keywords.refresh(s.account!.backend);
+  const prepare = (i: number) => prepareBatch(s, view, refs.slice(i, i + batch), items, need, keywords);
+  // One batch ahead, unless the fetch sets \Seen (stored only for data about to be sent): the next batch's JMAP
+  // reads overlap this one's encoding and writing. At most two batches in memory.
+  const ahead = !need.setsSeen;
+  let next = refs.length > 0 ? prepare(0) : null;
+  for (let i = 0; next; i += batch) {
+    const emit = await next;
+    next = i + batch < refs.length && ahead ? prepare(i + batch) : null;
+    next?.catch(() => undefined); // awaited (and its error reported) on the next turn; never unhandled
+    await emit();
+    if (!ahead && i + batch < refs.length) next = prepare(i + batch);
+  }
+}
+
+/** The keyword cache of this account on this JMAP server (the session URL keeps two stores' states apart). */
+function accountKeywords(s: Session): AccountKeywords {
+  const a = s.account!;
+  return keywordCache.account(`${a.accountKey}\u0000${a.backend.serverInfo().sessionUrl}`);
 }
 
 function needsOf(items: FetchItem[], readOnly: boolean): Need {
@@ -134,12 +168,15 @@ interface Msg {
   derived: BlobDerived;
   /** Decoded BINARY data per part path (`1.2`), computed before anything is sent (UNKNOWN-CTE fails first). */
   binary: Map<string, Uint8Array>;
+  /** RFC 8474 §5.1: the ids a copy re-imported by COPY keeps from its source (../objectid.ts). */
+  origin?: EmailOrigin;
 }
 
 /** Used when the gateway was configured without a message cache (e.g. a bare workerd isolate). */
 const fallbackMessageCache = new MemoryMessageCache();
 
-async function fetchBatch(s: Session, view: MailboxView, refs: MessageRef[], items: FetchItem[], need: Need): Promise<void> {
+/** Reads everything one batch needs (JMAP, caches, blobs, implicit \Seen); the returned function sends its FETCH responses. */
+async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], items: FetchItem[], need: Need, keywords: AccountKeywords | null): Promise<() => Promise<void>> {
   const backend = s.account!.backend;
   const accountKey = s.account!.accountKey;
   const cache = s.config.messageCache ?? fallbackMessageCache;
@@ -147,11 +184,24 @@ async function fetchBatch(s: Session, view: MailboxView, refs: MessageRef[], ite
   // Header blocks are immutable (RFC 8621 §4.1): from the cache, else from JMAP `headers` in the same request as
   // the metadata, else from the raw message.
   const wantBlock = need.headers || (need.envelope && !need.blob);
-  const cached = wantBlock ? await cache.get(accountKey, ids) : new Map<string, CachedMessage>();
-  const headerIds = wantBlock && s.config.headerSource !== 'raw' ? ids.filter((id) => !cached.has(id)) : [];
-  const { metas, headers: headerLists } = need.meta
-    ? await backend.getEmailsWithHeaders(ids, headerIds)
+  const cached = wantBlock || keywords ? await cache.get(accountKey, ids) : new Map<string, CachedMessage>();
+  // Cached immutable facts + cached keywords = the whole EmailMeta FETCH needs (mailboxIds are the UID map's).
+  const known: EmailMeta[] = [];
+  if (keywords) {
+    for (const id of ids) {
+      const c = cached.get(id);
+      const k = c && keywords.get(id);
+      if (c && k) known.push({ id, blobId: c.blobId, threadId: c.threadId, mailboxIds: [], keywords: [...k], size: c.size, receivedAt: c.receivedAt });
+    }
+  }
+  const ask = known.length > 0 ? ids.filter((id) => keywords!.get(id) === undefined || !cached.has(id)) : ids;
+  const headerIds = wantBlock && s.config.headerSource !== 'raw' ? ask.filter((id) => !cached.has(id)) : [];
+  const got = need.meta && ask.length > 0
+    ? await backend.getEmailsWithHeaders(ask, headerIds)
     : { metas: [] as EmailMeta[], headers: new Map<string, HeaderList>() };
+  if (keywords && 'state' in got) keywords.record(got.state, got.metas);
+  const metas = known.length > 0 ? [...known, ...got.metas] : got.metas;
+  const headerLists = got.headers;
   const metaById = new Map(metas.map((m) => [m.id, m] as const));
   const present = refs.filter((r) => metaById.has(r.emailId) || !need.meta);
   const derived = new Map(present.map((r) => {
@@ -179,24 +229,33 @@ async function fetchBatch(s: Session, view: MailboxView, refs: MessageRef[], ite
 
   const msgs: Msg[] = present.map((ref) => {
     const raw = blobs.get(ref.emailId);
-    const root = raw ? parseStructure(raw) : undefined;
-    if (raw && root && !blocks.has(ref.emailId)) {
-      const block = raw.subarray(0, root.bodyStart);
+    const m: Msg = { ref, meta: metaById.get(ref.emailId), raw, root: undefined, header: undefined, derived: derived.get(ref.emailId)!, binary: new Map() };
+    if (raw) lazyRoot(m, raw);
+    if (raw && !blocks.has(ref.emailId)) {
+      const block = raw.subarray(0, m.root!.bodyStart);
       blocks.set(ref.emailId, block);
-      const meta = metaById.get(ref.emailId);
-      if (meta) fresh.push(cachedOf(meta, block.slice()));
+      if (m.meta) fresh.push(cachedOf(m.meta, block.slice()));
     }
-    return { ref, meta: metaById.get(ref.emailId), raw, root, header: blocks.get(ref.emailId), derived: derived.get(ref.emailId)!, binary: new Map() };
+    m.header = blocks.get(ref.emailId);
+    return m;
   });
   if (fresh.length > 0) await cache.put(accountKey, fresh);
   for (const m of msgs) {
     if (derive(m, need, previews.get(m.ref.emailId)) && m.meta) blobCache.put(accountKey, m.meta.blobId, m.derived);
     for (const item of items) if (item.type === 'BINARY' || item.type === 'BINARY.SIZE') binaryOf(m, item.part);
   }
+  if (items.some((i) => i.type === 'EMAILID' || i.type === 'THREADID')) {
+    const origins = await originsOf(s, msgs.map((m) => m.ref.emailId));
+    for (const m of msgs) m.origin = origins.get(m.ref.emailId);
+  }
   const seen = need.setsSeen ? await markSeen(s, present, metaById) : new Set<number>();
+  return () => emitBatch(s, view, msgs, items, need, seen);
+}
+
+async function emitBatch(s: Session, view: MailboxView, msgs: Msg[], items: FetchItem[], need: Need, seen: Set<number>): Promise<void> {
   for (const m of msgs) {
     const out: FetchResponseItem[] = [];
-    for (const item of items) out.push(...respond(view, m, item));
+    for (const item of items) out.push(...respond(view, m, item, s.account!.accountKey));
     if (need.setsSeen && !items.some((i) => i.type === 'FLAGS') && m.meta) {
       out.push({ type: 'FLAGS', flags: view.flagsOf(m.ref.uid, m.meta.keywords) }); // RFC 9051 §6.4.5: \Seen was set
     }
@@ -205,6 +264,12 @@ async function fetchBatch(s: Session, view: MailboxView, refs: MessageRef[], ite
     }
     await s.send({ type: 'FETCH', seq: m.ref.seq, items: out });
   }
+}
+
+/** `m.root` parsed on first use: a whole-message BODY[] (a full download) never needs the MIME structure. */
+function lazyRoot(m: Msg, raw: Uint8Array): void {
+  let root: MimePart | undefined;
+  Object.defineProperty(m, 'root', { get: () => (root ??= parseStructure(raw)), enumerable: true });
 }
 
 function cachedOf(meta: EmailMeta, header: Uint8Array): CachedMessage {
@@ -266,9 +331,32 @@ async function markSeen(s: Session, refs: MessageRef[], metaById: Map<string, Em
   return new Set(unseen.map((r) => r.uid));
 }
 
+/**
+ * The raw messages of `refs`: where the store offers RFC 9404 `Blob/get`, messages up to BLOB_GET_MAX_EACH octets
+ * travel in batches of at most BLOB_GET_BATCH_BYTES per request; the rest (bigger, or not returned) one download
+ * each, BLOB_CONCURRENCY at a time.
+ */
 async function downloadAll(s: Session, refs: MessageRef[], metaById: Map<string, EmailMeta>): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
-  const queue = refs.map((r) => metaById.get(r.emailId)).filter((m): m is EmailMeta => !!m);
+  const backend = s.account!.backend;
+  let queue = refs.map((r) => metaById.get(r.emailId)).filter((m): m is EmailMeta => !!m);
+  if (backend.downloadBlobs && queue.length > 1) {
+    let group: EmailMeta[] = [];
+    let bytes = 0;
+    const flush = async (): Promise<void> => {
+      const got = await backend.downloadBlobs!(group.map((m) => m.blobId));
+      for (const m of group) { const data = got.get(m.blobId); if (data) out.set(m.id, data); }
+      group = [];
+      bytes = 0;
+    };
+    for (const m of queue.filter((x) => x.size <= BLOB_GET_MAX_EACH)) {
+      if (group.length > 0 && bytes + m.size > BLOB_GET_BATCH_BYTES) await flush();
+      group.push(m);
+      bytes += m.size;
+    }
+    if (group.length > 0) await flush();
+    queue = queue.filter((m) => !out.has(m.id));
+  }
   const worker = async (): Promise<void> => {
     for (let m = queue.shift(); m; m = queue.shift()) out.set(m.id, await s.account!.backend.downloadBlob(m.blobId));
   };
@@ -276,9 +364,13 @@ async function downloadAll(s: Session, refs: MessageRef[], metaById: Map<string,
   return out;
 }
 
-function respond(view: MailboxView, m: Msg, item: FetchItem): FetchResponseItem[] {
-  const { ref, meta, raw, root } = m;
-  const section = (spec: Section) => (raw && root ? extractSection(raw, root, sectionSpec(spec)) ?? placeholderPart(root, spec) : null);
+function respond(view: MailboxView, m: Msg, item: FetchItem, accountKey: string): FetchResponseItem[] {
+  const { ref, meta, raw } = m;
+  const section = (spec: Section) => {
+    if (raw && spec.part.length === 0 && spec.kind === undefined) return raw; // BODY[]: the whole message, as stored
+    const root = m.root;
+    return raw && root ? extractSection(raw, root, sectionSpec(spec)) ?? placeholderPart(root, spec) : null;
+  };
   switch (item.type) {
     case 'UID':
       return [{ type: 'UID', uid: ref.uid }];
@@ -291,9 +383,9 @@ function respond(view: MailboxView, m: Msg, item: FetchItem): FetchResponseItem[
     case 'RFC822.SIZE':
       return [{ type: 'RFC822.SIZE', size: meta!.size }];
     case 'EMAILID':
-      return [{ type: 'EMAILID', id: ref.emailId }]; // RFC 8474 §5
+      return [{ type: 'EMAILID', id: m.origin?.emailId ?? ref.emailId }]; // RFC 8474 §5.1
     case 'THREADID':
-      return [{ type: 'THREADID', id: meta!.threadId || null }];
+      return [{ type: 'THREADID', id: m.origin?.threadId ?? (meta!.threadId || null) }];
     case 'ENVELOPE':
       return m.derived.envelope ? [{ type: 'ENVELOPE', envelope: m.derived.envelope }] : [];
     case 'BODYSTRUCTURE': {
@@ -310,7 +402,7 @@ function respond(view: MailboxView, m: Msg, item: FetchItem): FetchResponseItem[
     case 'RFC822.TEXT':
       return [{ type: 'RFC822.TEXT', data: section({ part: [], kind: 'TEXT' }) }];
     case 'BODY': {
-      const full = isHeaderFieldsOnly(item.section) ? headerFields(m, item.section) : section(item.section);
+      const full = isHeaderFieldsOnly(item.section) ? headerFields(m, item.section, accountKey) : section(item.section);
       const data = full && item.partial ? applyPartial(full, item.partial.offset, item.partial.length) : full;
       return [{ type: 'BODY', section: item.section, ...(item.partial ? { origin: item.partial.offset } : {}), data }];
     }
@@ -360,8 +452,11 @@ function blockFromList(headers: HeaderList): Uint8Array | null {
  * block in message order, original octets, then the empty line. A subset the gateway assembles, so its line ends
  * are CRLF even for a message stored with bare LF (as Dovecot answers).
  */
-function headerFields(m: Msg, section: Section): Uint8Array | null {
+function headerFields(m: Msg, section: Section, accountKey: string): Uint8Array | null {
   const source = m.raw ?? m.header;
   if (!source) return null;
-  return toCrlf(headerFieldsFromRaw(source, section.fields ?? [], section.kind === 'HEADER.FIELDS.NOT'));
+  const fields = section.fields ?? [];
+  const not = section.kind === 'HEADER.FIELDS.NOT';
+  const compute = () => toCrlf(headerFieldsFromRaw(source, fields, not));
+  return m.meta ? headerSubsetCache.get(accountKey, m.meta.blobId, fields, not, compute) : compute();
 }
