@@ -7,11 +7,16 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { jmapBasicAuthenticator } from './auth/jmap-basic.ts';
-import { parseTenants, tenantAuthenticator, TenantConfigError } from './auth/tenants.ts';
-import { loadNodeConfig, usage, type NodeConfig } from './config/node-config.ts';
+import { tenantAuthenticator, TenantConfigError, type TenantsDocument } from './auth/tenants.ts';
+import { loadTenantsDocument } from './config/tenants-env.ts';
+import { tenantThrottleLookup } from './auth/tenant-limits.ts';
+import { TlsConfigError } from './transport/node-tls.ts';
+import { loadNodeConfig, policyOf, usage, type NodeConfig } from './config/node-config.ts';
 import { openEmbeddedStore, type EmbeddedStore } from './embedded/index.ts';
 import { startNodeGateway } from './transport/node-gateway.ts';
 import { SqliteUidStore } from './uidmap/sqlite.ts';
+import { HttpUidStore } from './edge/http-uid-store.ts';
+import { HttpMessageCache } from './edge/http-message-cache.ts';
 import { AuthThrottle, DEFAULT_THROTTLE } from './auth/throttle.ts';
 
 const DEMO_USER = 'demo';
@@ -47,16 +52,27 @@ async function main(): Promise<void> {
   }
 
   let authenticator = jmapBasicAuthenticator({ sessionUrl, tenant: config.tenant });
-  if (config.tenants) {
-    try {
-      authenticator = tenantAuthenticator(parseTenants(JSON.parse(readFileSync(config.tenants, 'utf8'))), { logger: log });
-    } catch (err) {
-      console.error(`${config.tenants}: ${err instanceof TenantConfigError || err instanceof SyntaxError ? err.message : String(err)}`);
-      process.exit(2);
-    }
+  // The tenants file or GATEWAY_TENANTS_JSON, then GATEWAY_TENANT_<ID>_<PROP> overrides (src/config/tenants-env.ts).
+  let tenants: TenantsDocument | null = null;
+  try {
+    tenants = loadTenantsDocument(config.tenants ? { name: config.tenants, text: readFileSync(config.tenants, 'utf8') } : null, process.env);
+    if (tenants) authenticator = tenantAuthenticator(tenants, { logger: log });
+  } catch (err) {
+    console.error(`${config.tenants || 'tenants'}: ${err instanceof TenantConfigError ? err.message : String(err)}`);
+    process.exit(2);
   }
-  const uidStore = SqliteUidStore.open(join(dataDir, 'uidmap.sqlite'));
+  if ((config.doStoreUrl && !config.doStoreToken) || (config.doCache && !config.doStoreUrl)) {
+    console.error(`--do-store-url needs --do-store-token (the Worker's UID_API_TOKEN); --do-cache needs --do-store-url\n\n${usage()}`);
+    process.exit(2);
+  }
+  // Several machines: UIDs (and with --do-cache the message cache) in the Worker's Durable Objects (docs/deployment.md §3).
+  const doApi = { baseUrl: config.doStoreUrl, token: config.doStoreToken };
+  const uidStore = config.doStoreUrl ? new HttpUidStore(doApi) : SqliteUidStore.open(join(dataDir, 'uidmap.sqlite'));
+  const doCache = config.doStoreUrl && config.doCache
+    ? { messageCache: new HttpMessageCache({ ...doApi, onError: (err) => log.warn({ err: String(err) }, 'Durable Object message cache unreachable') }) }
+    : {};
   const gateway = await startNodeGateway({
+    ...(tenants ? { tenants } : {}),
     host: config.host,
     imapPort: config.imapPort,
     imapsPort: config.imapsPort,
@@ -68,10 +84,13 @@ async function main(): Promise<void> {
     logger: log,
     authFailureDelayMs: config.authFailureDelayMs,
     headerSource: config.headerSource === 'raw' ? 'raw' : 'jmap',
+    ...doCache,
+    policy: policyOf(config),
     connectionLimits: { perAddress: config.maxConnectionsPerAddress, perUser: config.maxConnectionsPerUser },
     proxyProtocol: config.proxyProtocol,
     // Every listener throttles failed logins: growing delays per user and address, then a temporary block.
-    throttle: new AuthThrottle({ ...DEFAULT_THROTTLE, baseDelayMs: config.authFailureDelayMs }),
+    // A tenant's `limits.throttle` overrides these for the attempts routed to it.
+    throttle: new AuthThrottle({ ...DEFAULT_THROTTLE, baseDelayMs: config.authFailureDelayMs }, undefined, tenants ? tenantThrottleLookup(tenants) : undefined),
     loopbackIsSecure: config.loopbackIsSecure,
     allowCleartextAuth: config.allowCleartextAuth,
   });
@@ -140,6 +159,10 @@ function banner(
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof TlsConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
   console.error(err instanceof Error ? err.stack : err);
   process.exit(1);
 });
