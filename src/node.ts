@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { jmapBasicAuthenticator } from './auth/jmap-basic.ts';
 import { tenantAuthenticator, TenantConfigError, type TenantsDocument } from './auth/tenants.ts';
-import { loadTenantsDocument } from './config/tenants-env.ts';
+import { loadTenantsDocument, TENANTS_JSON_ENV } from './config/tenants-env.ts';
+import { DEV_KEY_FILE, devBearerCheck, devIssuerTenants, loadDevIssuer } from './config/node-dev-issuer.ts';
 import { tenantThrottleLookup } from './auth/tenant-limits.ts';
 import { TlsConfigError } from './transport/node-tls.ts';
 import { loadNodeConfig, policyOf, usage, type NodeConfig } from './config/node-config.ts';
@@ -20,6 +21,8 @@ import { HttpMessageCache } from './edge/http-message-cache.ts';
 import { AuthThrottle, DEFAULT_THROTTLE } from './auth/throttle.ts';
 
 const DEMO_USER = 'demo';
+/** Lifetime of the token the banner prints (the dev issuer's; `npm run token` mints others). */
+const BANNER_TOKEN_HOURS = 12;
 
 async function main(): Promise<void> {
   let config: NodeConfig | 'help';
@@ -40,8 +43,11 @@ async function main(): Promise<void> {
   let embedded: { store: EmbeddedStore; close(): Promise<void>; url: string } | null = null;
   let demo: { user: string; password: string } | null = null;
   let sessionUrl = config.jmapUrl;
+  // The local development issuer: embedded store only, and never with a tenants document (a real deployment).
+  const noTenants = !config.tenants && process.env[TENANTS_JSON_ENV] === undefined;
+  const devIssuer = config.devIssuer && !sessionUrl && noTenants ? await loadDevIssuer(dataDir, true) : null;
   if (!sessionUrl) {
-    const store = openEmbeddedStore({ dbPath: join(dataDir, 'embedded-jmap.sqlite') });
+    const store = openEmbeddedStore({ dbPath: join(dataDir, 'embedded-jmap.sqlite'), ...(devIssuer ? { verifyBearer: devBearerCheck(devIssuer) } : {}) });
     if (config.demo) {
       demo = { user: DEMO_USER, password: demoPassword(dataDir) };
       store.seedDemo(demo.user, demo.password);
@@ -57,6 +63,7 @@ async function main(): Promise<void> {
   try {
     tenants = loadTenantsDocument(config.tenants ? { name: config.tenants, text: readFileSync(config.tenants, 'utf8') } : null, process.env);
     if (tenants) authenticator = tenantAuthenticator(tenants, { logger: log });
+    else if (devIssuer) authenticator = tenantAuthenticator(devIssuerTenants(devIssuer, config.tenant, sessionUrl), { logger: log });
   } catch (err) {
     console.error(`${config.tenants || 'tenants'}: ${err instanceof TenantConfigError ? err.message : String(err)}`);
     process.exit(2);
@@ -95,7 +102,8 @@ async function main(): Promise<void> {
     allowCleartextAuth: config.allowCleartextAuth,
   });
   log.info({ imap: gateway.imapPort, imaps: gateway.imapsPort, jmap: sessionUrl }, 'gateway listening');
-  console.log(banner(config, gateway.imapPort, gateway.imapsPort, sessionUrl, demo, gateway.tls.certPath, gateway.tls.selfSigned));
+  const devToken = devIssuer && demo ? await devIssuer.mint(demo.user, BANNER_TOKEN_HOURS * 3600) : null;
+  console.log(banner(config, gateway.imapPort, gateway.imapsPort, sessionUrl, demo, gateway.tls.certPath, gateway.tls.selfSigned, devToken));
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -131,6 +139,7 @@ function banner(
   demo: { user: string; password: string } | null,
   certPath: string,
   selfSigned: boolean,
+  devToken: string | null,
 ): string {
   const host = c.host.includes(':') ? `[${c.host}]` : c.host;
   const lines = ['', 'IMAP gateway to JMAP is running.', ''];
@@ -153,6 +162,16 @@ function banner(
       '',
       `  mutt:  mutt -f 'imaps://${demo.user}@${host}:${imapsPort ?? imapPort}/INBOX'  (set ssl_verify_host=no for the self-signed cert)`,
     );
+  }
+  if (demo && devToken) {
+    lines.push(
+      '',
+      `  OAuth (local development issuer, key in ${join(resolve(c.dataDir), DEV_KEY_FILE)}; off with --dev-issuer=false):`,
+      `    OAUTHBEARER token for "${demo.user}", valid ${BANNER_TOKEN_HOURS} h:`,
+      `    ${devToken}`,
+    );
+    if (imapPort !== undefined) lines.push(`    curl --oauth2-bearer '${devToken}' 'imap://${demo.user}@${host}:${imapPort}/INBOX' -X 'UID SEARCH ALL'`);
+    lines.push(`    Another token: npm run -s token -- --user ${demo.user} --ttl 3600${c.dataDir === './data' ? '' : ` --data-dir ${c.dataDir}`}`);
   }
   lines.push('', 'Stop with Ctrl-C (clients get BYE).', '');
   return lines.join('\n');

@@ -48,6 +48,8 @@ export interface NodeConfig {
   doCache: boolean;
   /** Create the demo account in the embedded store on first start. */
   demo: boolean;
+  /** Embedded store without a tenants document: a local development token issuer (src/config/node-dev-issuer.ts). */
+  devIssuer: boolean;
 }
 
 interface Option {
@@ -84,6 +86,7 @@ export const OPTIONS: Option[] = [
   { flag: 'do-cache', env: 'DO_CACHE', type: 'boolean', key: 'doCache', def: false, help: 'message cache in the Durable Objects too (needs --do-store-url)' },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', key: 'logLevel', def: 'info', help: 'pino level' },
   { flag: 'demo', env: 'GATEWAY_DEMO', type: 'boolean', key: 'demo', def: true, help: 'create the demo account in the embedded store' },
+  { flag: 'dev-issuer', env: 'GATEWAY_DEV_ISSUER', type: 'boolean', key: 'devIssuer', def: true, help: 'embedded store, no tenants: OAUTHBEARER with a local dev key (npm run token)' },
 ];
 
 export function usage(): string {
