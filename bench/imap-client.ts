@@ -4,6 +4,7 @@
  * status lines and the count of untagged FETCH responses. imapflow is not used: its parsing would dominate.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 
 /** What one command produced (RFC 9051 §7: untagged data then one tagged status response). */
 export interface CommandResult {
@@ -44,6 +45,10 @@ export class ImapClient {
   private greeting: ((line: string) => void) | null = null;
   private nextTag = 1;
   private failure: Error | null = null;
+  /** Waiting for a command continuation request (`+ `, RFC 9051 §7.5), e.g. IDLE's. */
+  private continuation: (() => void) | null = null;
+  /** Sees every untagged response line (literal contents left out), e.g. what arrives during IDLE. */
+  onUntagged: ((line: string) => void) | null = null;
 
   private constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
@@ -53,8 +58,8 @@ export class ImapClient {
   }
 
   /** Connects and waits for the server greeting (RFC 9051 §7.1.1 `* OK`). */
-  static async connect(port: number, host = '127.0.0.1'): Promise<ImapClient> {
-    const socket = net.connect({ host, port });
+  static async connect(port: number, host = '127.0.0.1', o: { tls?: boolean } = {}): Promise<ImapClient> {
+    const socket = o.tls ? tls.connect({ host, port, rejectUnauthorized: false }) : net.connect({ host, port });
     const client = new ImapClient(socket);
     const line = await new Promise<string>((resolve, reject) => {
       client.greeting = resolve;
@@ -82,6 +87,14 @@ export class ImapClient {
         this.socket.write('\r\n');
       }
     });
+  }
+
+  /** IDLE (RFC 2177): resolves once the server's `+` continuation arrived; `done()` sends DONE and awaits the OK. */
+  async idle(): Promise<{ done(): Promise<CommandResult> }> {
+    const seen = new Promise<void>((resolve) => { this.continuation = resolve; });
+    const finished = this.command('IDLE');
+    await Promise.race([seen, finished.then((r) => { throw new Error(`IDLE: ${r.status} ${r.text}`); })]);
+    return { done: () => { this.socket.write('DONE\r\n'); return finished; } };
   }
 
   /** Like `command`, but a NO/BAD is an exception. */
@@ -158,6 +171,12 @@ export class ImapClient {
       this.greeting = null;
       g(line);
       return;
+    }
+    if (line.startsWith('* ')) this.onUntagged?.(line);
+    if (line.startsWith('+') && this.continuation) {
+      const c = this.continuation;
+      this.continuation = null;
+      c();
     }
     const p = this.pending[0];
     if (!p) return;

@@ -9,6 +9,10 @@ import type { Memory, TargetName } from './targets.ts';
 export interface Machine { cpu: string; cores: number; memoryGB: number; os: string; node: string; dovecot: string | null; commit: string | null }
 
 export interface ScenarioReport {
+  /** The suite (bench/scenarios/index.ts SUITES) it was measured in: main, cyrus, scale. */
+  suite: string;
+  /** The direct IMAP server of the ratio (Dovecot, Cyrus), or null. */
+  baseline: TargetName | null;
   id: string;
   title: string;
   unit: string;
@@ -16,10 +20,17 @@ export interface ScenarioReport {
   goal: string;
   /** Median and samples per target. */
   results: Partial<Record<TargetName, { median: number; samples: number[] }>>;
-  /** gateway median / Dovecot median (for MB/s above 1 is better, for ms below 1 is better); null without Dovecot. */
+  /** gateway median / baseline median (for MB/s above 1 is better, for ms below 1 is better); null without one. */
   ratio: number | null;
+  /** The baseline figure of the ratio (this scenario's, or the `compareWith` scenario's). */
+  baselineMedian: number | null;
   jmap: JmapStep[];
+  /** Further figures of the last measured run, per target (connections, bytes per message, hits...). */
+  extra: Partial<Record<TargetName, Record<string, number>>>;
 }
+
+/** One suite of the run: its targets and the size of its mailbox, or why it did not run. */
+export interface SuiteReport { id: string; title: string; baseline: TargetName | null; messages: number; notRun?: string }
 
 export interface BenchReport {
   generated: string;
@@ -30,22 +41,26 @@ export interface BenchReport {
   rounds: number;
   warmup: number;
   targets: TargetName[];
+  suites: SuiteReport[];
   scenarios: ScenarioReport[];
   memory: { gateway: Memory | null };
   pending: Array<{ scenario: string; reason: string }>;
   notes: string[];
 }
 
-export function scenarioReports(measured: Measured[]): ScenarioReport[] {
-  return measured.map(({ scenario: s, results, jmap }) => {
+export function scenarioReports(measured: Measured[], suite = 'main', baseline: TargetName | null = 'dovecot'): ScenarioReport[] {
+  return measured.map(({ scenario: s, results, jmap, extra }) => {
     const g = results.gateway?.median;
-    const d = results.dovecot?.median;
+    const other = s.compareWith ? measured.find((m) => m.scenario.id === s.compareWith)?.results : results;
+    const d = baseline ? other?.[baseline]?.median : undefined;
     return {
-      id: s.id, title: s.title, unit: s.unit, better: s.better, goal: s.goal, results, jmap,
-      ratio: g !== undefined && d !== undefined ? g / d : null,
+      suite, baseline, id: s.id, title: s.title, unit: s.unit, better: s.better, goal: s.goal, results, jmap, extra,
+      ratio: g !== undefined && d !== undefined ? g / d : null, baselineMedian: d ?? null,
     };
   });
 }
+
+const TARGET_TITLE: Record<TargetName, string> = { gateway: 'gateway', dovecot: 'Dovecot', cyrus: 'Cyrus IMAP' };
 
 const fmt = (v: number | undefined, unit = ''): string =>
   v === undefined ? 'n/a' : `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)}${unit ? ' ' + unit : ''}`;
@@ -57,18 +72,29 @@ const meets = (s: ScenarioReport): boolean => s.ratio !== null && (s.better === 
 export function markdown(r: BenchReport): string {
   const m = r.machine;
   const out = [
-    `# Benchmark: gateway vs Dovecot${r.smoke ? ' (smoke run)' : ''}`, '',
+    `# Benchmark: gateway vs Dovecot and Cyrus${r.smoke ? ' (smoke run)' : ''}`, '',
     `Generated ${r.generated} by \`${r.command}\`${m.commit ? ` at commit ${m.commit.slice(0, 12)}` : ''}.`, '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB RAM, ${m.os}; Node ${m.node}; Dovecot ${m.dovecot ?? 'not installed'}`,
     `- Corpus: ${r.corpus.name}, ${kb(r.corpus.bytes)}`,
     `- ${r.warmup} warm-up round(s), then ${r.rounds} measured round(s), targets interleaved; medians shown.`,
     '', '![ratios](ratios.svg)', '',
-    '| scenario | gateway | Dovecot | gateway / Dovecot | goal (issue 8) |', '|---|---|---|---|---|',
-    ...r.scenarios.map((s) => `| ${s.title} | ${fmt(s.results.gateway?.median, s.unit)} | ${fmt(s.results.dovecot?.median, s.unit)} | ` +
-      `${s.ratio === null ? 'n/a' : `${fmt(s.ratio)}x`} (${s.better} is better) | ${s.goal} |`),
-    '', '## JMAP requests per IMAP command (gateway, counted at the store)', '',
-    '| scenario | IMAP command | HTTP requests | request bytes | response bytes |', '|---|---|---|---|---|',
-    ...r.scenarios.flatMap((s) => s.jmap.map((j) => `| ${s.id} | ${j.command} | ${j.requests} | ${kb(j.bytesSent)} | ${kb(j.bytesReceived)} |`)),
+    ...(r.suites ?? [{ id: 'main', title: 'Gateway vs Dovecot', baseline: 'dovecot' as const, messages: r.corpus.messages }]).flatMap((suite) => {
+      const base = suite.baseline ? TARGET_TITLE[suite.baseline] : '—';
+      const rows = r.scenarios.filter((s) => (s.suite ?? 'main') === suite.id);
+      return [`### ${suite.title} (${suite.messages.toLocaleString('en-US')} messages)`, '',
+        ...(suite.notRun ? [`**Not run:** ${suite.notRun}`, ''] : [
+          `| scenario | gateway | ${base} | gateway / ${base} | goal (issues 4, 8) |`, '|---|---|---|---|---|',
+          ...rows.map((s) => `| ${s.title} | ${fmt(s.results.gateway?.median, s.unit)} | ${fmt(s.baselineMedian ?? undefined, s.unit)} | ` +
+            `${s.ratio === null ? 'n/a' : `${fmt(s.ratio)}x`} (${s.better} is better) | ${s.goal} |`), '']),
+      ];
+    }),
+    '## Further figures (last measured run)', '',
+    '| suite | scenario | target | figures |', '|---|---|---|---|',
+    ...r.scenarios.flatMap((s) => Object.entries(s.extra ?? {}).map(([t, x]) => `| ${s.suite ?? 'main'} | ${s.id} | ${t} | ` +
+      `${Object.entries(x).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')} |`)),
+    '', '## JMAP requests per IMAP command (gateway, counted at the store; over Cyrus, at the gateway\'s fetch)', '',
+    '| suite | scenario | IMAP command | HTTP requests | request bytes | response bytes |', '|---|---|---|---|---|---|',
+    ...r.scenarios.flatMap((s) => s.jmap.map((j) => `| ${s.suite ?? 'main'} | ${s.id} | ${j.command} | ${j.requests} | ${kb(j.bytesSent)} | ${kb(j.bytesReceived)} |`)),
     '', '## Memory', '',
     r.memory.gateway
       ? `Gateway process after the warm scenarios of the last round: RSS ${(r.memory.gateway.rssKB / 1024).toFixed(1)} MB, peak ${(r.memory.gateway.peakKB / 1024).toFixed(1)} MB (the embedded store runs in its own process, not counted).`
@@ -85,7 +111,7 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** Horizontal bars on a log scale around 1 (parity with Dovecot), one per scenario with a ratio. */
 export function svgChart(r: BenchReport): string {
   const rows = r.scenarios.filter((s) => s.ratio !== null);
-  const W = 760, left = 330, right = 60, rowH = 30, top = 40;
+  const W = 900, left = 440, right = 60, rowH = 30, top = 40;
   const H = top + Math.max(rows.length, 1) * rowH + 40;
   const maxLog = Math.max(1, ...rows.map((s) => Math.abs(Math.log10(s.ratio!)))) ;
   const span = Math.ceil(maxLog);
@@ -93,7 +119,7 @@ export function svgChart(r: BenchReport): string {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="10" y="20" font-size="14" font-weight="bold">gateway / Dovecot (log scale; 1 = parity)</text>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">gateway / direct IMAP server (log scale; 1 = parity)</text>`,
   ];
   for (let e = -span; e <= span; e++) {
     const gx = x(10 ** e);
@@ -103,7 +129,8 @@ export function svgChart(r: BenchReport): string {
   rows.forEach((s, i) => {
     const y = top + i * rowH;
     const x0 = x(1), x1 = x(s.ratio!);
-    parts.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(s.title.split(' (')[0]!)} (${s.unit}, ${s.better} better)</text>`,
+    const vs = s.baseline && s.baseline !== 'dovecot' ? ` vs ${TARGET_TITLE[s.baseline]}` : '';
+    parts.push(`<text x="${left - 8}" y="${y + 16}" text-anchor="end">${esc(s.title.split(/ \(|: /)[0]!)}${vs} (${s.unit}, ${s.better} better)</text>`,
       `<rect x="${Math.min(x0, x1)}" y="${y + 4}" width="${Math.max(1, Math.abs(x1 - x0))}" height="${rowH - 10}" fill="${meets(s) ? '#3a3' : '#e80'}"/>`,
       `<text x="${x1 + (x1 >= x0 ? 4 : -4)}" y="${y + 16}" text-anchor="${x1 >= x0 ? 'start' : 'end'}">${fmt(s.ratio!)}x</text>`);
   });

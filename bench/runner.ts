@@ -12,6 +12,8 @@ export interface Measured {
   results: Partial<Record<TargetName, Samples>>;
   /** JMAP cost per IMAP command, from the last measured gateway run (it does not vary between runs). */
   jmap: JmapStep[];
+  /** `ScenarioResult.extra` of the last measured run, per target. */
+  extra: Partial<Record<TargetName, Record<string, number>>>;
 }
 
 export function median(xs: number[]): number {
@@ -21,21 +23,25 @@ export function median(xs: number[]): number {
 }
 
 export async function runScenarios(
-  targets: Target[], scenarios: Scenario[], o: { rounds: number; warmup: number; messages: number; log(msg: string): void },
+  targets: Target[], scenarios: Scenario[], o: { rounds: number; warmup: number; messages: number; smoke?: boolean; log(msg: string): void },
 ): Promise<{ measured: Measured[]; gatewayMemory: Memory | null }> {
-  const measured: Measured[] = scenarios.map((scenario) => ({ scenario, results: {}, jmap: [] }));
+  const measured: Measured[] = scenarios.map((scenario) => ({ scenario, results: {}, jmap: [], extra: {} }));
   let gatewayMemory: Memory | null = null;
   for (let round = 0; round < o.warmup + o.rounds; round++) {
     const keep = round >= o.warmup;
     const order = round % 2 === 0 ? targets : [...targets].reverse();
     for (const target of order) {
       for (const m of measured) {
+        if (m.scenario.targets && !m.scenario.targets.includes(target.name)) continue;
+        const cap = m.scenario.maxRounds ?? Infinity;
+        if (keep ? round - o.warmup >= cap : round >= Math.min(cap, o.warmup)) continue;
         if (m.scenario.cold) await target.makeCold();
-        const r = await m.scenario.run({ target, messages: o.messages });
+        const r = await m.scenario.run({ target, messages: o.messages, smoke: o.smoke ?? false });
         if (!(r.value > 0) || !Number.isFinite(r.value)) throw new Error(`${m.scenario.id} on ${target.name}: value ${r.value}`);
         if (!keep) continue;
         (m.results[target.name] ??= { samples: [], median: 0 }).samples.push(r.value);
         if (r.jmap.length) m.jmap = r.jmap;
+        if (r.extra) m.extra[target.name] = r.extra;
       }
       if (target.memory) gatewayMemory = target.memory() ?? gatewayMemory;
       o.log(`${keep ? 'round' : 'warm-up'} ${keep ? round - o.warmup + 1 : round + 1}: ${target.name} done`);

@@ -3,7 +3,7 @@
  * (bench/runner.ts) prepares the target (cold or warm), calls `run` and keeps the medians.
  */
 import { ImapClient, type CommandResult } from './imap-client.ts';
-import { BENCH_PASSWORD, BENCH_USER, type Target } from './targets.ts';
+import { BENCH_PASSWORD, BENCH_USER, type Target, type TargetName } from './targets.ts';
 
 /** JMAP traffic caused by one IMAP command (DESIGN.md rule 8), counted at the embedded store. */
 export interface JmapStep { command: string; requests: number; bytesSent: number; bytesReceived: number }
@@ -12,23 +12,33 @@ export interface ScenarioContext {
   target: Target;
   /** Messages in INBOX. */
   messages: number;
+  /** `--smoke`: scenarios shrink their sizes (connections, durations) so one pass stays fast. */
+  smoke: boolean;
 }
 
 export interface ScenarioResult {
   value: number;
   /** Gateway only: JMAP requests and octets per IMAP command of the scenario. */
   jmap: JmapStep[];
+  /** Further figures of this run (e.g. connections held, bytes per message), reported from the last measured run. */
+  extra?: Record<string, number>;
 }
 
 export interface Scenario {
   id: string;
   title: string;
-  unit: 'ms' | 'MB/s' | 'msg/s';
+  unit: 'ms' | 'MB/s' | 'msg/s' | 'KB/conn' | 'commands/s';
   better: 'lower' | 'higher';
   /** Run against a target that has never seen the mailbox (`Target.makeCold` first). */
   cold: boolean;
   /** The goal from issue 8, as text. */
   goal: string;
+  /** The targets it runs on (default: every target of its suite), e.g. gateway-only scale figures. */
+  targets?: TargetName[];
+  /** Ratio against this other scenario's baseline figure (e.g. the JMAP floor vs Dovecot's IMAP listing). */
+  compareWith?: string;
+  /** Measured in at most this many rounds (and then in at most as many warm-ups): for the costly ones (10,000 connections). */
+  maxRounds?: number;
   run(ctx: ScenarioContext): Promise<ScenarioResult>;
 }
 
@@ -58,7 +68,8 @@ export class MeasuredSession {
   }
 
   login(): Promise<CommandResult> {
-    return this.run('LOGIN', `LOGIN "${BENCH_USER}" "${BENCH_PASSWORD}"`);
+    const { user, password } = this.target.login ?? { user: BENCH_USER, password: BENCH_PASSWORD };
+    return this.run('LOGIN', `LOGIN "${user}" "${password}"`);
   }
 
   /** SELECT INBOX, checking that EXISTS is the corpus size. */
