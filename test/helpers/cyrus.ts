@@ -409,10 +409,15 @@ export interface CyrusBed {
  * A gateway over a fresh Cyrus: jmapBasicAuthenticator pointed at Cyrus's JMAP session URL, a SQLite UID store,
  * free loopback ports. The same shape as startTestBed (./gateway.ts), with Cyrus in place of the embedded store.
  */
-export async function startCyrusBed(o: { gateway?: Partial<NodeGatewayOptions> } = {}): Promise<CyrusBed> {
+export async function startCyrusBed(o: {
+  gateway?: Partial<NodeGatewayOptions>;
+  /** Wrap the fetch the gateway uses to reach JMAP (to log requests), as startTestBed's `wrapFetch`. */
+  wrapFetch?: (inner: typeof fetch) => typeof fetch;
+} = {}): Promise<CyrusBed> {
   const cyrus = await startCyrus();
   const dir = mkdtempSync(join(tmpdir(), 'gw-cyrus-'));
   let count = 0;
+  const toStore = o.wrapFetch ? o.wrapFetch((input, init) => fetch(input, init)) : fetch;
   try {
     const uidStore = SqliteUidStore.open(join(dir, 'uidmap.sqlite'));
     const gateway = await startNodeGateway({
@@ -422,7 +427,7 @@ export async function startCyrusBed(o: { gateway?: Partial<NodeGatewayOptions> }
       dataDir: dir,
       authenticator: jmapBasicAuthenticator({
         sessionUrl: cyrus.jmapSessionUrl, tenant: 'cyrus', timeoutMs: 10_000,
-        fetch: (input, init) => { count++; return fetch(input, init); },
+        fetch: (input, init) => { count++; return toStore(input, init); },
       }),
       uidStore,
       authFailureDelayMs: 50,
