@@ -58,7 +58,9 @@ export async function resync(s: Session, view: MailboxView, p: QresyncParams): P
       const meta = metas.get(ids[k]!);
       if (!meta) continue; // gone from the store meanwhile: reported at the next NOOP
       const seq = lowerBound(view.uids, uid) + 1;
-      await s.send({ type: 'FETCH', seq, items: [{ type: 'UID', uid }, { type: 'FLAGS', flags: view.flagsOf(uid, meta.keywords) }, { type: 'MODSEQ', modseq: view.modseqOf(uid) }] });
+      const flags = view.flagsOf(uid, meta.keywords);
+      view.noteShown(uid, flags);
+      await s.send({ type: 'FETCH', seq, items: [{ type: 'UID', uid }, { type: 'FLAGS', flags }, { type: 'MODSEQ', modseq: view.modseqOf(uid) }] });
     }
   }
 }
@@ -88,6 +90,18 @@ export async function expungedHighest(s: Session, removed: number): Promise<Resp
   if (!view || removed === 0 || !isQresync(s)) return undefined;
   await view.refresh(s);
   return { name: 'HIGHESTMODSEQ', data: String(view.reportedModseq) };
+}
+
+/**
+ * After a catch-up during IDLE that reported expunges under QRESYNC: `* OK [HIGHESTMODSEQ n]`, untagged since IDLE
+ * ends with a plain tagged OK (Dovecot 2.3 sends the same line; RFC 7162 §6: the client takes the value at the
+ * next tagged response). VANISHED carries no mod-sequence, so without it the client's HIGHESTMODSEQ stays below
+ * the expunges and its next SELECT (QRESYNC) learns them again. NOOP puts the code in its tagged OK (any-state.ts).
+ */
+export async function reportHighestAfterExpunges(s: Session, gone: number): Promise<void> {
+  const view = s.selected;
+  if (!view || gone === 0 || !isQresync(s)) return;
+  await s.send({ type: 'status', status: 'OK', code: { name: 'HIGHESTMODSEQ', data: String(view.reportedModseq) }, text: 'Highest' });
 }
 
 /**

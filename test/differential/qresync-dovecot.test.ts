@@ -130,7 +130,8 @@ if (!version) {
     }
     const raw = 'From: new@example.org\r\nSubject: new\r\n\r\nnew\r\n';
     // This session is not QRESYNC-enabled and only sets the scene: its unsolicited FETCHes are not compared (the
-    // gateway repeats the session's own .SILENT flag changes at its next catch-up, Dovecot does not; both allowed).
+    // gateway repeats a session's own .SILENT change of flags it never showed that session at its next catch-up,
+    // Dovecot does not; both allowed. Shown flags are not repeated: test/differential/untagged-dovecot.test.ts).
     same((await both([
       'SELECT INBOX',
       'UID STORE 2 +FLAGS.SILENT (\\Seen \\Answered)',

@@ -279,6 +279,8 @@ test('§3.2.10.2: an expunge in one QRESYNC session, or in JMAP, reaches the oth
   assert.match(await a.line(), /^\+ /);
   await jmap(bed, [['Email/set', { accountId, destroy: [emailId] }, '0']]);
   assert.equal(await a.line(10_000), `* VANISHED ${u3}`);
+  // VANISHED carries no mod-sequence: the new HIGHESTMODSEQ follows, untagged as IDLE's OK has none (as Dovecot).
+  assert.match(await a.line(), /^\* OK \[HIGHESTMODSEQ \d+\] /);
   a.write('DONE\r\n');
   assert.deepEqual(await a.until('i'), ['i OK IDLE terminated']);
   const st = await a.command('c', 'SEARCH RETURN (COUNT) ALL');

@@ -211,7 +211,8 @@ test('RFC 7162 §3.2.6 example: UID FETCH (CHANGEDSINCE VANISHED) sends VANISHED
 `));
 
 test('RFC 7162 §3.2.7 / §3.2.9 / §3.2.10.2 and RFC 6851 §4.4: EXPUNGE, UID EXPUNGE and MOVE answer VANISHED and HIGHESTMODSEQ', async () => {
-  // Also §3.2.4: under QRESYNC every untagged FETCH carries UID and MODSEQ, a plain STORE's too (A09).
+  // Also §3.2.4: under QRESYNC every untagged FETCH carries UID and MODSEQ, a plain STORE's too (A09), and a
+  // .SILENT STORE that changed flags answers FETCH (UID MODSEQ) (§6 example A151, §3.1.4.2 Example 14; as Dovecot).
   const c = await login();
   try {
     await play(c, String.raw`
@@ -221,11 +222,15 @@ test('RFC 7162 §3.2.7 / §3.2.9 / §3.2.10.2 and RFC 6851 §4.4: EXPUNGE, UID E
       C: A02 SELECT INBOX
       T: A02 OK [READ-WRITE] …
       C: A03 UID STORE 6,9 +FLAGS.SILENT (\Deleted)
+      S: * 2 FETCH (UID 6 MODSEQ (…))
+      S: * 4 FETCH (UID 9 MODSEQ (…))
       S: A03 OK …
       C: B202 EXPUNGE
       S: * VANISHED 6,9
       S: B202 OK [HIGHESTMODSEQ …] …
       C: A04 UID STORE 2,8 +FLAGS.SILENT (\Deleted)
+      S: * 1 FETCH (UID 2 MODSEQ (…))
+      S: * 2 FETCH (UID 8 MODSEQ (…))
       S: A04 OK …
       C: . UID EXPUNGE 8:10
       S: * VANISHED 8

@@ -6,6 +6,9 @@
  * `\Deleted` lives in the UID store (DESIGN.md rule 6). The resulting flags are computed from the keywords read
  * just before the patch, so the untagged FETCH shows what the message now has. Messages whose flags really
  * changed get one new mod-sequence (UidStore.touch); setting a flag already set changes nothing (RFC 7162 §3.1).
+ * Under CONDSTORE a .SILENT STORE still answers `FETCH (MODSEQ)` for the messages it changed (RFC 7162 Example 14,
+ * §6 example A151; Dovecot does). The view remembers the flags the client now knows, so the next catch-up does not
+ * report this session's own change again (view.ts `shown`).
  *
  * UNCHANGEDSINCE: the current mod-sequences are read through a UID-map sync (so a keyword change made directly in
  * JMAP counts), messages above the value are left alone and reported in `[MODIFIED set]`, and the patch carries
@@ -24,7 +27,7 @@ import { enableCondstore, freshModseqs, guardHighestModseq, isCondstore, isQresy
 import type { HandlerResult } from '../dispatch.ts';
 import { parseFlagArgs } from '../flag-args.ts';
 import type { Session } from '../session.ts';
-import type { MessageRef } from '../view.ts';
+import { flagsKey, type MessageRef } from '../view.ts';
 
 type Change = { id: string; add: string[]; remove: string[] };
 
@@ -33,7 +36,7 @@ const CONDITIONAL_ATTEMPTS = 5;
 
 export async function storeCommand(s: Session, c: CommandOf<'STORE'>): Promise<HandlerResult> {
   const view = s.selected!;
-  if (view.readOnly) throw ImapError.no('Mailbox is read-only', 'READ-ONLY');
+  if (view.readOnly) throw view.readOnlyError();
   if (c.unchangedSince !== undefined) await enableCondstore(s); // RFC 7162 §3.1: an enabling command
   const refs = view.resolve(c.sequence, c.uid);
   if (refs.length === 0) return;
@@ -62,9 +65,11 @@ async function storeOnce(s: Session, c: CommandOf<'STORE'>, refs: MessageRef[]):
   const metas = new Map((await account.backend.getEmails(targets.map((r) => r.emailId))).map((m) => [m.id, m] as const));
   const live = targets.filter((r) => metas.has(r.emailId)); // gone from the store since the view was built: skipped
   const after = new Map<number, string[]>();
+  const before = new Map<number, string>(); // flagsKey of the flags before this STORE
   const changes: Change[] = [];
   for (const r of live) {
     const cur = metas.get(r.emailId)!.keywords.map((k) => k.toLowerCase());
+    before.set(r.uid, flagsKey(view.flagsOf(r.uid, cur)));
     const has = new Set(cur);
     const add = c.action === 'remove' ? [] : want.keywords.filter((k) => !has.has(k));
     const remove = c.action === 'add' ? []
@@ -104,16 +109,22 @@ async function storeOnce(s: Session, c: CommandOf<'STORE'>, refs: MessageRef[]):
   }
 
   const condstore = isCondstore(s);
-  // RFC 7162 §3.1.3: with UNCHANGEDSINCE a FETCH with MODSEQ is sent even for .SILENT.
-  if (!c.silent || since !== undefined) {
-    for (const r of live) {
-      const items: FetchResponseItem[] = [];
-      // RFC 9051 §6.4.9: UID in every FETCH of a UID command; RFC 7162 §3.2.4: in every FETCH under QRESYNC.
-      if (c.uid || isQresync(s)) items.push({ type: 'UID', uid: r.uid });
-      if (!c.silent) items.push({ type: 'FLAGS', flags: view.flagsOf(r.uid, after.get(r.uid)!) });
-      if (condstore) items.push({ type: 'MODSEQ', modseq: view.modseqOf(r.uid) });
-      await s.send({ type: 'FETCH', seq: r.seq, items });
-    }
+  const bumped = new Set(touched);
+  for (const r of live) {
+    const flags = view.flagsOf(r.uid, after.get(r.uid)!);
+    // What the client now knows (a later catch-up does not repeat it, view.ts `shown`): the FLAGS sent, or with
+    // .SILENT the flags it determined itself (RFC 9051 §6.4.6) from those it was shown, when they were still the
+    // message's. Otherwise (never shown, or changed elsewhere since) the catch-up reports them (RFC 9051 §6.4.6 Note).
+    if (!c.silent || view.shownKey(r.uid) === before.get(r.uid)) view.noteShown(r.uid, flags);
+    // RFC 7162 §3.1.3: with UNCHANGEDSINCE a FETCH with MODSEQ is sent even for .SILENT; without it, a .SILENT
+    // STORE that gave a message a new mod-sequence reports it to a CONDSTORE client (Example 14; Dovecot does).
+    if (c.silent && since === undefined && !(condstore && bumped.has(r.uid))) continue;
+    const items: FetchResponseItem[] = [];
+    // RFC 9051 §6.4.9: UID in every FETCH of a UID command; RFC 7162 §3.2.4: in every FETCH under QRESYNC.
+    if (c.uid || isQresync(s)) items.push({ type: 'UID', uid: r.uid });
+    if (!c.silent) items.push({ type: 'FLAGS', flags });
+    if (condstore) items.push({ type: 'MODSEQ', modseq: view.modseqOf(r.uid) });
+    await s.send({ type: 'FETCH', seq: r.seq, items });
   }
   if (failed.length > 0) {
     return { code: codes.modified(failed.map((r) => (c.uid ? r.uid : r.seq))), text: 'Conditional STORE failed' };
