@@ -89,7 +89,13 @@ const PROOF: Record<string, Array<[string, string]>> = {
   ID: [['transcripts/rfc.test.ts', 'RFC 2971']],
   ENABLE: [['transcripts/rfc.test.ts', 'RFC 5161']],
   UNSELECT: [['transcripts/rfc.test.ts', 'RFC 3691']],
-  NAMESPACE: [['transcripts/rfc-mailbox.test.ts', 'RFC 9051 §6.3.10 NAMESPACE']],
+  NAMESPACE: [
+    ['transcripts/rfc-mailbox.test.ts', 'RFC 9051 §6.3.10 NAMESPACE'],
+    ['transcripts/rfc-namespace.test.ts', 'RFC 2342 §5 example 5.7'],
+    ['e2e/shared-accounts.test.ts', 'NAMESPACE: other users only for a user with shared accounts'],
+    ['e2e/shared-accounts.test.ts', 'SELECT and FETCH as bob'],
+    ['interop/cyrus-shared.test.ts', 'NAMESPACE, LIST, SELECT with the owner'],
+  ],
   CHILDREN: [
     ['transcripts/rfc-mailbox.test.ts', 'RFC 5258 §5 examples 3 and 4'],
     ['transcripts/rfc-mailbox.test.ts', 'RFC 9051 §6.3.4 CREATE'],

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS states (account_id TEXT NOT NULL, type TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS changes (account_id TEXT NOT NULL, type TEXT NOT NULL, state INTEGER NOT NULL,
   object_id TEXT NOT NULL, kind TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS changes_by_state ON changes(account_id, type, state);
+CREATE TABLE IF NOT EXISTS shares (account_id TEXT NOT NULL, username TEXT NOT NULL, read_only INTEGER NOT NULL,
+  PRIMARY KEY (account_id, username));
 CREATE TABLE IF NOT EXISTS quotas (account_id TEXT NOT NULL, resource TEXT NOT NULL, hard_limit INTEGER NOT NULL,
   PRIMARY KEY (account_id, resource));
 `;

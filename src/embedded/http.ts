@@ -60,6 +60,18 @@ export function buildApp(deps: HttpDeps): Hono {
     return handler(c, user);
   };
 
+  /** An Account object of the Session (RFC 8620 §2). */
+  const accountObject = (name: string, isPersonal: boolean, isReadOnly: boolean) => ({ name, isPersonal, isReadOnly,
+    accountCapabilities: {
+      [CORE]: {},
+      [MAIL]: { maxMailboxesPerEmail: null, maxMailboxDepth: null, maxSizeMailboxName: 255,
+        maxSizeAttachmentsPerEmail: limits.maxSizeUpload, mayCreateTopLevelMailbox: !isReadOnly,
+        emailQuerySortOptions: ['receivedAt', 'size', 'from', 'to', 'subject', 'sentAt', 'hasKeyword',
+          'allInThreadHaveKeyword', 'someInThreadHaveKeyword'] },
+      [QUOTA]: {},
+      [BLOB]: BLOB_ACCOUNT_CAPABILITY,
+    } });
+
   const session = withAuth((c, user) => {
     const base = origin(c.req.raw);
     const acc = user.account_id;
@@ -70,22 +82,18 @@ export function buildApp(deps: HttpDeps): Hono {
         [QUOTA]: {},
         [BLOB]: {},
       },
-      accounts: { [acc]: { name: user.username, isPersonal: true, isReadOnly: false, accountCapabilities: {
-        [CORE]: {},
-        [MAIL]: { maxMailboxesPerEmail: null, maxMailboxDepth: null, maxSizeMailboxName: 255,
-          maxSizeAttachmentsPerEmail: limits.maxSizeUpload, mayCreateTopLevelMailbox: true,
-          emailQuerySortOptions: ['receivedAt', 'size', 'from', 'to', 'subject', 'sentAt', 'hasKeyword',
-            'allInThreadHaveKeyword', 'someInThreadHaveKeyword'] },
-        [QUOTA]: {},
-        [BLOB]: BLOB_ACCOUNT_CAPABILITY,
-      } } },
+      accounts: {
+        [acc]: accountObject(user.username, true, false),
+        // RFC 8620 §2: accounts shared with this user, named by their owner, isPersonal false.
+        ...Object.fromEntries(repo.sharedWith(user.username).map((sh) => [sh.account_id, accountObject(sh.owner, false, sh.read_only === 1)])),
+      },
       primaryAccounts: { [CORE]: acc, [MAIL]: acc, [QUOTA]: acc, [BLOB]: acc },
       username: user.username,
       apiUrl: `${base}/jmap/api`,
       downloadUrl: `${base}/jmap/download/{accountId}/{blobId}/{name}?type={type}`,
       uploadUrl: `${base}/jmap/upload/{accountId}/`,
       eventSourceUrl: `${base}/jmap/eventsource/?types={types}&closeafter={closeafter}&ping={ping}`,
-      state: sessionState(user),
+      state: sessionState(repo, user),
     });
   });
 
@@ -109,8 +117,10 @@ export function buildApp(deps: HttpDeps): Hono {
   });
 
   const upload = withAuth(async (c, user) => {
-    const accountId = c.req.param('accountId');
-    if (accountId !== user.account_id) return problemResponse(404, 'accountNotFound', 'Unknown account.');
+    const accountId = c.req.param('accountId') ?? '';
+    const access = repo.access(user, accountId);
+    if (access === null) return problemResponse(404, 'accountNotFound', 'Unknown account.');
+    if (access === 'ro') return problemResponse(403, 'accountReadOnly', 'The account is read-only.');
     const declared = Number(c.req.header('content-length') ?? 0);
     const tooBig = () => problemResponse(413, 'limit', 'The upload is larger than maxSizeUpload.', { limit: 'maxSizeUpload' });
     if (declared > limits.maxSizeUpload) return tooBig();
@@ -130,7 +140,7 @@ export function buildApp(deps: HttpDeps): Hono {
 
   const download = withAuth((c, user) => {
     const { accountId, blobId, name } = c.req.param() as { accountId: string; blobId: string; name: string };
-    if (accountId !== user.account_id) return new Response('Not Found', { status: 404 });
+    if (repo.access(user, accountId) === null) return new Response('Not Found', { status: 404 });
     const blob = repo.getBlob(accountId, blobId);
     if (!blob) return new Response('Not Found', { status: 404 });
     const type = c.req.query('type') || blob.type;
@@ -146,14 +156,17 @@ export function buildApp(deps: HttpDeps): Hono {
     const pingReq = Number(c.req.query('ping') ?? 0);
     // RFC 8620 §7.3: a server may clamp ping, with a minimum of at most 30 s and maximum of at least 300 s.
     const ping = Number.isFinite(pingReq) && pingReq > 0 ? Math.min(Math.max(pingReq, 1), 300) : 0;
-    const accountId = user.account_id;
-    const states = () => Object.fromEntries(types.map((t) => [t, repo.log.stateString(accountId, t)])) as Record<string, string>;
-    const eventId = (s: Record<string, string>) => types.map((t) => `${t}:${s[t]}`).join(',');
+    // RFC 8620 §7.1 StateChange: the user's own account and every account shared with it.
+    const accountIds = [user.account_id, ...repo.sharedWith(user.username).map((sh) => sh.account_id)];
+    /** Event id entries: `type:state` for the own account (as before sharing existed), `account.type:state` else. */
+    const key = (a: string, t: DataType) => (a === user.account_id ? t : `${a}.${t}`);
+    const states = () => Object.fromEntries(accountIds.flatMap((a) => types.map((t) => [key(a, t), repo.log.stateString(a, t)]))) as Record<string, string>;
+    const eventId = (s: Record<string, string>) => Object.entries(s).map(([k, v]) => `${k}:${v}`).join(',');
     const lastEventId = c.req.header('last-event-id');
     let last = states();
     if (lastEventId) {
       const prev = Object.fromEntries(lastEventId.split(',').map((p) => p.split(':') as [string, string]));
-      last = Object.fromEntries(types.map((t) => [t, prev[t] ?? ''])) as Record<string, string>;
+      last = Object.fromEntries(Object.keys(last).map((k) => [k, prev[k] ?? ''])) as Record<string, string>;
     }
     const enc = new TextEncoder();
     let cleanup = () => {};
@@ -175,15 +188,19 @@ export function buildApp(deps: HttpDeps): Hono {
         const onChange = () => {
           if (closed) return;
           const now = states();
-          const changed = Object.fromEntries(types.filter((t) => now[t] !== last[t]).map((t) => [t, now[t]]));
+          const changed: Record<string, Record<string, string>> = {};
+          for (const a of accountIds) for (const t of types) {
+            if (now[key(a, t)] !== last[key(a, t)]) (changed[a] ??= {})[t] = now[key(a, t)]!;
+          }
           if (Object.keys(changed).length === 0) return;
           last = now;
-          const data = { '@type': 'StateChange', changed: { [accountId]: changed } };
+          const data = { '@type': 'StateChange', changed };
           write(`event: state\nid: ${eventId(now)}\ndata: ${JSON.stringify(data)}\n\n`);
           schedulePing();
           if (closeAfterState) close();
         };
-        const unsubscribe = push.subscribe(accountId, onChange);
+        const unsubscribes = accountIds.map((a) => push.subscribe(a, onChange));
+        const unsubscribe = () => { for (const u of unsubscribes) u(); };
         cleanup = () => { clearTimeout(timer); unsubscribe(); push.closeAll.delete(close); };
         push.closeAll.add(close);
         write(': connected\n\n');

@@ -55,6 +55,13 @@ export function openEmbeddedStore(opts: EmbeddedStoreOptions): EmbeddedStore {
     },
     createUser: (username, password) => ({ accountId: repo.createUser(username, password).account_id }),
     hasUser: (username) => repo.user(username) !== undefined,
+    shareAccount(owner, withUser, o = {}) {
+      const user = repo.user(owner);
+      if (!user) throw new Error(`no such user: ${owner}`);
+      if (!repo.user(withUser)) throw new Error(`no such user: ${withUser}`);
+      if (withUser === owner) throw new Error('an account is not shared with its owner');
+      repo.shareAccount(user.account_id, withUser, o.readOnly ?? false);
+    },
     setQuota(username, q) {
       const user = repo.user(username);
       if (!user) throw new Error(`no such user: ${username}`);

@@ -62,6 +62,26 @@ export class Repo {
     });
   }
 
+  // ---- sharing (RFC 8620 §2 accounts with isPersonal false) ------------------------------------------------
+  /** Grants `username` access to the account (read-only or read-write); replaces an earlier grant. */
+  shareAccount(accountId: string, username: string, readOnly: boolean): void {
+    this.db.prepare(`INSERT INTO shares (account_id, username, read_only) VALUES (?, ?, ?)
+      ON CONFLICT(account_id, username) DO UPDATE SET read_only = excluded.read_only`).run(accountId, username, readOnly ? 1 : 0);
+  }
+  /** The accounts shared with `username`: owner's username (the account's `name`), accountId, read-only. */
+  sharedWith(username: string): Array<{ account_id: string; owner: string; read_only: number }> {
+    return this.db.prepare(`SELECT s.account_id, u.username AS owner, s.read_only FROM shares s
+      JOIN users u ON u.account_id = s.account_id WHERE s.username = ? ORDER BY u.username`).all(username) as
+      Array<{ account_id: string; owner: string; read_only: number }>;
+  }
+  /** What `user` may do in an account: its own (`owner`), shared read-write or read-only, or nothing (null). */
+  access(user: UserRow, accountId: string): 'owner' | 'rw' | 'ro' | null {
+    if (accountId === user.account_id) return 'owner';
+    const row = this.db.prepare('SELECT read_only FROM shares WHERE account_id = ? AND username = ?').get(accountId, user.username) as
+      { read_only: number } | undefined;
+    return row === undefined ? null : row.read_only ? 'ro' : 'rw';
+  }
+
   // ---- mailboxes ----------------------------------------------------------------------------------------
   mailboxes(accountId: string): MailboxRow[] {
     return this.db.prepare('SELECT * FROM mailboxes WHERE account_id = ? ORDER BY sort_order, name, id').all(accountId) as MailboxRow[];

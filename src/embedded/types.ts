@@ -40,6 +40,12 @@ export interface EmbeddedStore {
   createUser(username: string, password: string): { accountId: string };
   hasUser(username: string): boolean;
   /**
+   * Shares `owner`'s account with `withUser`: `withUser`'s Session then lists it with `isPersonal: false`, named
+   * `owner`, `isReadOnly` as given (RFC 8620 §2), and every method with its accountId works for `withUser`; a
+   * read-only share answers writes with `accountReadOnly` (RFC 8620 §3.6.2) and gives read-only `myRights`.
+   */
+  shareAccount(owner: string, withUser: string, opts?: { readOnly?: boolean }): void;
+  /**
    * Sets the account's quotas (RFC 9425): `storage` in octets, `messages` a count; null removes a limit, an absent
    * key leaves it. Email/import over a limit is refused with the SetError `overQuota` (RFC 8620 §5.3).
    */

@@ -8,6 +8,7 @@
  * - Roles give SPECIAL-USE attributes (RFC 6154 §2), sent in LIST replies.
  */
 import type { MailboxInfo } from '../backend/backend.ts';
+import type { AccountContext } from './context.ts';
 
 export const DELIMITER = '/';
 const NAME_SLASH_STAND_IN = '\u2215';
@@ -30,6 +31,8 @@ export interface ImapMailbox {
   hasChildren: boolean;
   /** RFC 9051 §7.3.1 mailbox attributes: \Noselect (no read right), \HasChildren/\HasNoChildren, the special-use one. */
   attributes: string[];
+  /** The account shared with the user that holds it (shared-accounts.ts); absent: the user's own account. */
+  account?: AccountContext;
 }
 
 /** The whole tree, in a stable order (INBOX first, then by sortOrder and name at each level, depth-first). */

@@ -6,6 +6,7 @@ import { ImapError } from '../protocol/errors.ts';
 import { decodeMutf7, encodeMutf7 } from '../protocol/mutf7.ts';
 import { buildNamespace, findMailbox, type ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
+import { treeFor } from './shared-accounts.ts';
 import { isUtf8 } from './versions.ts';
 
 /** A name the client sent -> Unicode. Invalid modified UTF-7 is BAD (RFC 9051 §5.1.3). */
@@ -36,16 +37,16 @@ export function encodeName(s: Session, name: string): string {
   return isUtf8(s) ? name : encodeMutf7(name);
 }
 
-/** The account's mailbox tree (one `Mailbox/get`). */
+/** The user's own account's mailbox tree (one `Mailbox/get`). */
 export async function mailboxTree(s: Session): Promise<ImapMailbox[]> {
-  const { mailboxes } = await s.account!.backend.listMailboxes();
+  const { mailboxes } = await s.home!.backend.listMailboxes();
   return buildNamespace(mailboxes);
 }
 
-/** The mailbox a command names, or NO [NONEXISTENT] (RFC 5530). */
+/** The mailbox a command names (own or in a shared account, shared-accounts.ts), or NO [NONEXISTENT] (RFC 5530). */
 export async function resolveMailbox(s: Session, wire: string): Promise<ImapMailbox> {
   const name = decodeName(s, wire);
-  const found = findMailbox(await mailboxTree(s), name);
+  const found = findMailbox(await treeFor(s, name, () => mailboxTree(s)), name);
   if (!found) throw ImapError.no(`Mailbox does not exist: ${name}`, 'NONEXISTENT');
   return found;
 }

@@ -34,8 +34,19 @@ type LineWaiter = (frame: Uint8Array) => Promise<void>;
 
 export class Session implements SessionPort {
   state: SessionState = 'not-authenticated';
-  account: AccountContext | null = null;
+  /** The logged-in user's own account (RFC 8620 §2 primary mail account). */
+  home: AccountContext | null = null;
   selected: MailboxView | null = null;
+  /**
+   * The account commands act on: the selected mailbox's when it lives in an account shared with the user
+   * (shared-accounts.ts), else the user's own. Setting it (login, logout) sets the user's own.
+   */
+  get account(): AccountContext | null {
+    return this.selected?.mailbox.account ?? this.home;
+  }
+  set account(a: AccountContext | null) {
+    this.home = a;
+  }
   /** RFC 5161 ENABLE: extensions this client turned on. */
   readonly enabled = new Set<string>();
   finished = false;

@@ -26,10 +26,15 @@ export type Handler = (args: Args, ctx: Ctx) => Args;
 
 export const invalid = (description: string) => new MethodError('invalidArguments', { description });
 
-/** Checks `accountId` (RFC 8620 §3.6.2 accountNotFound); one user = one account here. */
-export function account(args: Args, ctx: Ctx): string {
+/**
+ * Checks `accountId`: the user's own account or one shared with the user (RFC 8620 §3.6.2 accountNotFound).
+ * A method that modifies state (`write`) on a read-only shared account is `accountReadOnly` (RFC 8620 §3.6.2).
+ */
+export function account(args: Args, ctx: Ctx, write = false): string {
   if (typeof args.accountId !== 'string') throw invalid('accountId must be a string');
-  if (args.accountId !== ctx.user.account_id) throw new MethodError('accountNotFound');
+  const access = ctx.repo.access(ctx.user, args.accountId);
+  if (access === null) throw new MethodError('accountNotFound');
+  if (write && access === 'ro') throw new MethodError('accountReadOnly');
   return args.accountId;
 }
 

@@ -143,7 +143,7 @@ function checkKeywordsAndMailboxes(ctx: Ctx, accountId: string, keywords: string
 
 const set: Handler = (args, ctx) => {
   onlyArgs(args, ['accountId', 'ifInState', 'create', 'update', 'destroy']);
-  const accountId = account(args, ctx);
+  const accountId = account(args, ctx, true);
   const oldState = ctx.repo.log.stateString(accountId, 'Email');
   const { create, update, destroy } = setPreamble(args, ctx, oldState);
   const notCreated: Args = {}, updated: Args = {}, notUpdated: Args = {}, notDestroyed: Args = {}, destroyed: string[] = [];
@@ -179,7 +179,7 @@ const set: Handler = (args, ctx) => {
 /** Email/import (RFC 8621 §4.8): creates Emails from uploaded blobs. */
 const importEmails: Handler = (args, ctx) => {
   onlyArgs(args, ['accountId', 'ifInState', 'emails']);
-  const accountId = account(args, ctx);
+  const accountId = account(args, ctx, true);
   const oldState = ctx.repo.log.stateString(accountId, 'Email');
   if (args.ifInState !== undefined && args.ifInState !== null && args.ifInState !== oldState) throw new MethodError('stateMismatch');
   if (!isObj(args.emails) || !Object.values(args.emails).every(isObj)) throw invalid('emails must be a map of EmailImport objects');

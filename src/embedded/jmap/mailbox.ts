@@ -10,13 +10,16 @@ const COUNT_PROPERTIES = ['totalEmails', 'unreadEmails', 'totalThreads', 'unread
 /** Full rights: one user owns its one account (RFC 8621 §2.1 MailboxRights). */
 const MY_RIGHTS = { mayReadItems: true, mayAddItems: true, mayRemoveItems: true, maySetSeen: true, maySetKeywords: true,
   mayCreateChild: true, mayRename: true, mayDelete: true, maySubmit: true };
+/** A read-only shared account (RFC 8620 §2 isReadOnly): read, nothing else (RFC 8621 §2.1). */
+const READ_RIGHTS = { mayReadItems: true, mayAddItems: false, mayRemoveItems: false, maySetSeen: false, maySetKeywords: false,
+  mayCreateChild: false, mayRename: false, mayDelete: false, maySubmit: false };
 /** Roles from the IANA "IMAP Mailbox Name Attributes" registry usable as JMAP roles (RFC 8621 §2, RFC 6154). */
 const ROLES = new Set(['all', 'archive', 'drafts', 'flagged', 'important', 'inbox', 'junk', 'sent', 'subscribed', 'trash']);
 
 function toObject(ctx: Ctx, m: MailboxRow, props: string[]): Args {
   const counts = props.some((p) => COUNT_PROPERTIES.includes(p)) ? ctx.repo.mailboxCounts(m.id) : null;
   const all: Args = { id: m.id, name: m.name, parentId: m.parent_id, role: m.role, sortOrder: m.sort_order,
-    ...counts, myRights: MY_RIGHTS, isSubscribed: m.is_subscribed === 1 };
+    ...counts, myRights: ctx.repo.access(ctx.user, m.account_id) === 'ro' ? READ_RIGHTS : MY_RIGHTS, isSubscribed: m.is_subscribed === 1 };
   return Object.fromEntries(props.map((p) => [p, all[p]]));
 }
 
@@ -131,7 +134,7 @@ function readInput(ctx: Ctx, accountId: string, o: Args, id: string | null): Mai
 
 const set: Handler = (args, ctx) => {
   onlyArgs(args, ['accountId', 'ifInState', 'create', 'update', 'destroy', 'onDestroyRemoveEmails']);
-  const accountId = account(args, ctx);
+  const accountId = account(args, ctx, true);
   const oldState = ctx.repo.log.stateString(accountId, 'Mailbox');
   const { create, update, destroy } = setPreamble(args, ctx, oldState);
   const r = { created: {} as Args, updated: {} as Args, destroyed: [] as string[], notCreated: {} as Args,

@@ -103,10 +103,11 @@ export function handleApiRequest(bodyText: string, repo: Repo, user: UserRow, li
       else responses.push(['error', { type: 'serverFail', description: e instanceof Error ? e.message : String(e) }, callId]);
     }
   }
-  const body: Args = { methodResponses: responses, sessionState: sessionState(user) };
+  const body: Args = { methodResponses: responses, sessionState: sessionState(repo, user) };
   if (req.createdIds !== undefined) body.createdIds = Object.fromEntries(ctx.createdIds);
   return { status: 200, problem: false, body };
 }
 
-/** The Session state (RFC 8620 §2): changes only if the session resource would change. */
-export const sessionState = (user: UserRow) => `s-${user.account_id}`;
+/** The Session state (RFC 8620 §2): changes only if the session resource would change (its own account, shares). */
+export const sessionState = (repo: Repo, user: UserRow) =>
+  [`s-${user.account_id}`, ...repo.sharedWith(user.username).map((s) => `${s.account_id}${s.read_only ? 'r' : 'w'}`)].join('-');

@@ -21,6 +21,7 @@ import type { HandlerResult } from '../dispatch.ts';
 import { parseFlagArgs } from '../flag-args.ts';
 import type { Session } from '../session.ts';
 import { openTarget, targetMailbox } from './target.ts';
+import { accountOf } from '../shared-accounts.ts';
 import { appendLimit } from '../capabilities.ts';
 
 export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise<HandlerResult> {
@@ -29,10 +30,10 @@ export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise
   const limit = appendLimit(s); // RFC 7889 §2: over APPENDLIMIT is NO [TOOBIG], before any upload
   if (c.messages.some((m) => m.message.length > limit)) throw ImapError.no(`Message is larger than APPENDLIMIT=${limit}`, 'TOOBIG');
   const target = await targetMailbox(s, c.mailbox);
-  const account = s.account!;
+  const account = accountOf(s, target); // own or shared account (shared-accounts.ts)
   const backend = account.backend;
   const dest = target.info.id;
-  const uidValidity = await openTarget(s, dest);
+  const uidValidity = await openTarget(s, dest, account);
   const { uidStore } = s.config;
   const blobIds = await Promise.all(c.messages.map((m) => uploadOnceMore(() => backend.uploadBlob(m.message))));
   const known = async () => new Set((await uidStore.list(account.accountKey, dest)).map((e) => e.emailId));
@@ -43,7 +44,7 @@ export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise
   const uids = ids.map((id) => assigned.get(id)!);
   await uidStore.setDeleted(account.accountKey, dest, uids.filter((_, i) => flags[i]!.deleted), true);
   const view = s.selected;
-  if (view && view.mailboxId === dest) {
+  if (view && view.mailboxId === dest && s.account === account) {
     await view.refresh(s);
     for (const u of uids.filter((_, i) => flags[i]!.deleted)) view.deleted.add(u);
   }

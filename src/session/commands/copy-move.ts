@@ -40,6 +40,8 @@ import { expungedHighest } from '../qresync.ts';
 import { openTarget, targetMailbox } from './target.ts';
 import { recordCopies } from '../objectid.ts';
 import { copySemantics } from '../policy.ts';
+import { accountOf } from '../shared-accounts.ts';
+import { copyAcross } from './copy-across.ts';
 
 /** How one message reaches the destination. */
 type Plan = 'label' | 'import' | 'already';
@@ -47,11 +49,13 @@ type Plan = 'label' | 'import' | 'already';
 export async function copyMoveCommand(s: Session, c: CommandOf<'COPY' | 'MOVE'>): Promise<HandlerResult> {
   const view = s.selected!;
   const move = c.type === 'MOVE';
-  if (move && view.readOnly) throw ImapError.no('Mailbox is read-only', 'READ-ONLY');
+  if (move && view.readOnly) throw view.readOnlyError();
   const refs = view.resolve(c.sequence, c.uid);
   const target = await targetMailbox(s, c.mailbox);
   if (move && !view.mailbox.info.myRights.mayRemoveItems) throw ImapError.no('Permission denied to remove messages', 'NOPERM');
   if (refs.length === 0) return { text: `No matching messages, so nothing ${move ? 'moved' : 'copied'}` };
+  // Into another JMAP account (own <-> shared, shared-accounts.ts): download, upload and import (copy-across.ts).
+  if (accountOf(s, target).accountKey !== s.account!.accountKey) return copyAcross(s, move, view, refs, target);
 
   const account = s.account!;
   const backend = account.backend;

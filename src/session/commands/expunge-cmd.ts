@@ -12,7 +12,7 @@ import { expungedHighest } from '../qresync.ts';
  */
 export async function expungeCommand(s: Session, c: CommandOf<'EXPUNGE'>): Promise<HandlerResult> {
   const view = s.selected!;
-  if (view.readOnly) throw ImapError.no('Mailbox is read-only', 'READ-ONLY');
+  if (view.readOnly) throw view.readOnlyError();
   const only = c.uid ? new Set(view.resolve(c.sequence, true).map((r) => r.uid)) : null;
   const account = s.account!;
   view.deleted = await s.config.uidStore.getDeleted(account.accountKey, view.mailboxId);

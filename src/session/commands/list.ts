@@ -11,6 +11,7 @@ import type { HandlerResult } from '../dispatch.ts';
 import { DELIMITER, ancestorNames, listMatcher, specialUseOf, type ImapMailbox } from '../mailboxes.ts';
 import { decodeName, encodeName, mailboxTree } from '../names.ts';
 import type { Session } from '../session.ts';
+import { inOtherUsers, listOtherUsers } from '../shared-accounts.ts';
 import { checkStatusItems, mailboxStatus } from './status.ts';
 
 export async function listCommand(s: Session, c: CommandOf<'LIST'>): Promise<HandlerResult> {
@@ -34,7 +35,9 @@ export async function listCommand(s: Session, c: CommandOf<'LIST'>): Promise<Han
   /** The selection criteria of RFC 5258 §3.3 (all mailboxes when there is none), named as CHILDINFO reports them. */
   const criteria = [...(bySubscription ? ['SUBSCRIBED'] : []), ...(bySpecialUse ? ['SPECIAL-USE'] : [])];
   const meets = (m: ImapMailbox) => (!bySubscription || m.info.isSubscribed) && (!bySpecialUse || specialUseOf(m) !== undefined);
-  const tree = await mailboxTree(s);
+  const full = patterns.filter((p) => p !== '').map((p) => (reference === '' || p.startsWith(DELIMITER) ? p : reference + p));
+  // RFC 2342 §5 other users (shared-accounts.ts), which hides a personal mailbox of the same name.
+  const tree = [...(await mailboxTree(s)).filter((m) => !inOtherUsers(s, m.name)), ...await listOtherUsers(s, full)];
   const rows: Array<{ m: ImapMailbox; attributes: string[]; extended: ListExtendedItem[]; withStatus: boolean }> = [];
   for (const m of tree) {
     if (!matches(m.name)) continue;

@@ -14,10 +14,12 @@ import {
 } from '../mailboxes.ts';
 import { decodeName, decodeNewName, mailboxTree, resolveMailbox } from '../names.ts';
 import type { Session } from '../session.ts';
+import { accountOf, inOtherUsers } from '../shared-accounts.ts';
 
 /** RFC 9051 §6.3.4: creates the missing parents too; `(USE (\X))` sets the JMAP role (one role per mailbox). */
 export async function createCommand(s: Session, c: CommandOf<'CREATE'>): Promise<HandlerResult> {
   const levels = wantedLevels(decodeNewName(s, c.mailbox));
+  notInOtherUsers(s, levels.join(DELIMITER));
   const role = roleOf(c.specialUse ?? []);
   const tree = await mailboxTree(s);
   const name = levels.join(DELIMITER);
@@ -29,7 +31,7 @@ export async function createCommand(s: Session, c: CommandOf<'CREATE'>): Promise
   const { parent, missing } = splitExisting(tree, levels);
   const chain: MailboxCreate[] = missing.map((l) => ({ name: toJmapName(l) }));
   if (role) chain[chain.length - 1]!.role = role;
-  const ids = await s.account!.backend.createMailboxes(parent?.info.id ?? null, chain);
+  const ids = await s.home!.backend.createMailboxes(parent?.info.id ?? null, chain);
   const created = ids[ids.length - 1];
   // RFC 8474 §4.1: the new mailbox's MAILBOXID (its JMAP id) in the tagged OK.
   return { text: 'CREATE completed', ...(created ? { code: { name: 'MAILBOXID', data: `(${created})` } } : {}) };
@@ -42,10 +44,11 @@ export async function createCommand(s: Session, c: CommandOf<'CREATE'>): Promise
  */
 export async function deleteCommand(s: Session, c: CommandOf<'DELETE'>): Promise<HandlerResult> {
   const mailbox = await resolveMailbox(s, c.mailbox.endsWith(DELIMITER) ? c.mailbox.slice(0, -1) : c.mailbox);
+  notInOtherUsers(s, mailbox.name);
   if (mailbox.name === 'INBOX') throw ImapError.no('INBOX cannot be deleted', 'CANNOT');
   if (mailbox.hasChildren) throw ImapError.no(`${mailbox.name} has inferior hierarchical names`, 'HASCHILDREN');
   if (!mailbox.info.myRights.mayDelete) throw ImapError.no(`Permission denied to delete ${mailbox.name}`, 'NOPERM');
-  const { backend, accountKey } = s.account!;
+  const { backend, accountKey } = s.home!;
   await backend.destroyMailboxes([mailbox.info.id], true);
   await s.config.uidStore.resetMailbox(accountKey, mailbox.info.id);
   if (s.selected?.mailboxId === mailbox.info.id) {
@@ -65,13 +68,15 @@ export async function renameCommand(s: Session, c: CommandOf<'RENAME'>): Promise
   const from = normalizeMailboxName(decodeName(s, c.mailbox));
   const levels = wantedLevels(decodeNewName(s, c.newName));
   const to = levels.join(DELIMITER);
+  notInOtherUsers(s, from);
+  notInOtherUsers(s, to);
   const tree = await mailboxTree(s);
   const source = findMailbox(tree, from);
   if (!source) throw ImapError.no(`Mailbox does not exist: ${from}`, 'NONEXISTENT');
   if (findMailbox(tree, to)) throw ImapError.no(`Mailbox already exists: ${to}`, 'ALREADYEXISTS');
   if (source.name !== 'INBOX' && to.startsWith(source.name + DELIMITER)) throw ImapError.no('A mailbox cannot be moved under itself', 'CANNOT');
   const { parent, missing } = splitExisting(tree, levels);
-  const backend = s.account!.backend;
+  const backend = s.home!.backend;
   if (source.name === 'INBOX') {
     if (!source.info.myRights.mayRemoveItems) throw ImapError.no('Permission denied to move messages out of INBOX', 'NOPERM');
     const created = await backend.createMailboxes(parent?.info.id ?? null, missing.map((l) => ({ name: toJmapName(l) })));
@@ -100,8 +105,17 @@ export async function renameCommand(s: Session, c: CommandOf<'RENAME'>): Promise
 export async function subscribeCommand(s: Session, c: CommandOf<'SUBSCRIBE' | 'UNSUBSCRIBE'>): Promise<HandlerResult> {
   const mailbox = await resolveMailbox(s, c.mailbox);
   const isSubscribed = c.type === 'SUBSCRIBE';
-  if (mailbox.info.isSubscribed !== isSubscribed) await s.account!.backend.updateMailbox(mailbox.info.id, { isSubscribed });
+  if (mailbox.info.id === '') throw ImapError.no(`${mailbox.name} is not a mailbox`, 'CANNOT'); // an Other Users level
+  if (mailbox.info.isSubscribed !== isSubscribed) await accountOf(s, mailbox).backend.updateMailbox(mailbox.info.id, { isSubscribed });
   return { text: `${c.type} completed` };
+}
+
+/**
+ * Mailboxes of accounts shared with the user are not created, deleted or renamed over IMAP (the other-users
+ * namespace, shared-accounts.ts): NO [NOPERM] (RFC 5530), and a name there is never made in the user's own account.
+ */
+function notInOtherUsers(s: Session, name: string): void {
+  if (inOtherUsers(s, normalizeMailboxName(name))) throw ImapError.no(`Permission denied: ${name} is in another user's account`, 'NOPERM');
 }
 
 /** The levels of a name to create, or NO [CANNOT] when it cannot be one (empty level, INBOX itself). */

@@ -13,6 +13,7 @@ import type { QuotaInfo } from '../../backend/backend.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import { decodeName, encodeName } from '../names.ts';
 import type { Session } from '../session.ts';
+import { inOtherUsers } from '../shared-accounts.ts';
 
 /** RFC 9425 resourceType -> RFC 9208 §5 resource name and the unit it is reported in. */
 const RESOURCES: Record<QuotaInfo['resourceType'], { name: string; unit: number }> = {
@@ -22,7 +23,7 @@ const RESOURCES: Record<QuotaInfo['resourceType'], { name: string; unit: number 
 
 /** Quota roots in the order the backend lists them, each with its resources. */
 async function quotaRoots(s: Session): Promise<Map<string, QuotaResource[]>> {
-  const quotas = await s.account!.backend.getQuotas();
+  const quotas = await s.home!.backend.getQuotas(); // the user's own account's, whatever mailbox is selected
   if (quotas === null) throw ImapError.no('The mail store has no quotas', 'CANNOT');
   const roots = new Map<string, QuotaResource[]>();
   for (const q of quotas) {
@@ -40,7 +41,8 @@ async function quotaRoots(s: Session): Promise<Map<string, QuotaResource[]>> {
  */
 export async function getQuotaRootCommand(s: Session, c: CommandOf<'GETQUOTAROOT'>): Promise<HandlerResult> {
   const name = decodeName(s, c.mailbox);
-  const roots = await quotaRoots(s);
+  // A mailbox of an account shared with the user (shared-accounts.ts) is under none of the user's quota roots.
+  const roots = inOtherUsers(s, name) ? new Map<string, QuotaResource[]>() : await quotaRoots(s);
   await s.send({ type: 'QUOTAROOT', mailbox: encodeName(s, name), roots: [...roots.keys()] });
   for (const [root, resources] of roots) await s.send({ type: 'QUOTA', root, resources });
 }

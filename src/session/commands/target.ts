@@ -6,6 +6,8 @@ import type { ImapMailbox } from '../mailboxes.ts';
 import { findMailbox } from '../mailboxes.ts';
 import { decodeName, mailboxTree } from '../names.ts';
 import type { Session } from '../session.ts';
+import type { AccountContext } from '../context.ts';
+import { inOtherUsers, treeFor } from '../shared-accounts.ts';
 import { syncMailbox } from '../sync.ts';
 
 /**
@@ -14,8 +16,8 @@ import { syncMailbox } from '../sync.ts';
  */
 export async function targetMailbox(s: Session, wire: string): Promise<ImapMailbox> {
   const name = decodeName(s, wire);
-  const found = findMailbox(await mailboxTree(s), name);
-  if (!found) throw ImapError.no(`Mailbox does not exist: ${name}`, 'TRYCREATE');
+  const found = findMailbox(await treeFor(s, name, () => mailboxTree(s)), name);
+  if (!found) throw ImapError.no(`Mailbox does not exist: ${name}`, inOtherUsers(s, name) ? 'NONEXISTENT' : 'TRYCREATE');
   if (!found.info.myRights.mayAddItems) throw ImapError.no(`Permission denied to add messages to ${name}`, 'NOPERM');
   return found;
 }
@@ -24,8 +26,7 @@ export async function targetMailbox(s: Session, wire: string): Promise<ImapMailb
  * The UIDVALIDITY of the destination, its UID map brought up to date first if it was never synced: the messages
  * already there get their UIDs before the new ones, so UIDs ascend in arrival order (RFC 9051 §2.3.1.1).
  */
-export async function openTarget(s: Session, mailboxId: string): Promise<number> {
-  const account = s.account!;
+export async function openTarget(s: Session, mailboxId: string, account: AccountContext = s.account!): Promise<number> {
   const state = await s.config.uidStore.openMailbox(account.accountKey, mailboxId);
   if (state.syncState !== null) return state.uidValidity;
   return (await syncMailbox(account.backend, s.config.uidStore, account.accountKey, mailboxId)).uidValidity;
