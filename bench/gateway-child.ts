@@ -12,6 +12,7 @@ import { jmapBasicAuthenticator } from '../src/auth/jmap-basic.ts';
 import { startNodeGateway } from '../src/transport/node-gateway.ts';
 import { SqliteUidStore } from '../src/uidmap/sqlite.ts';
 import { SqliteMessageCache } from '../src/cache/sqlite.ts';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { JmapCounters } from './store-child.ts';
 import type { GatewayChildOptions } from './targets.ts';
 
@@ -31,7 +32,8 @@ const uidStore = SqliteUidStore.open(uidmapPath!);
 const messageCache = SqliteMessageCache.open(cachePath!);
 const gateway = await startNodeGateway({
   host: '127.0.0.1', imapPort: 0, imapsPort: 0, dataDir: dataDir!,
-  authenticator: jmapBasicAuthenticator({ sessionUrl: sessionUrl!, tenant: opts.tenant ?? 'bench', ...(opts.countJmap ? { fetch: counting } : {}) }),
+  // As src/node.ts: logins with the same credentials share one JMAP client for a minute (src/auth/jmap-basic.ts).
+  authenticator: jmapBasicAuthenticator({ sessionUrl: sessionUrl!, tenant: opts.tenant ?? 'bench', shareMs: 60_000, ...(opts.countJmap ? { fetch: counting } : {}) }),
   uidStore, messageCache,
   authFailureDelayMs: 0,
   connectionLimits: { perAddress: 1_000_000, perUser: 1_000_000 },
@@ -46,5 +48,9 @@ const indexed = opts.indexSearch ? await startNodeGateway({
 process.send!({ ready: true, port: gateway.imapPort, tlsPort: gateway.imapsPort, indexPort: indexed?.imapPort });
 process.on('message', (m) => {
   if (m === 'counters') process.send!({ counters: { ...counters } });
+  if (m === 'memory') { // bench/idle-profile.ts: heap spaces vs the rest
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((h) => [h.space_name, h.space_size]));
+    process.send!({ memory: { ...process.memoryUsage(), ...spaces } });
+  }
 });
 process.on('disconnect', () => process.exit(0));

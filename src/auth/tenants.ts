@@ -144,6 +144,8 @@ export interface TenantAuthOptions {
   logger?: Logger;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** PLAIN/LOGIN: share a proven login's JMAP client this long (jmap-basic.ts `shareMs`; Node only). */
+  shareMs?: number;
 }
 
 /** The Authenticator of a multi-tenant gateway: routes each login to its tenant's JMAP store. */
@@ -156,6 +158,7 @@ export function tenantAuthenticator(doc: TenantsDocument, o: TenantAuthOptions =
     if (t.requireTls && !c?.tls) throw ImapError.no('This account needs TLS; use STARTTLS or the implicit-TLS port', 'PRIVACYVIOLATION');
   };
   const jmapOpts = { ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) };
+  const basicOpts = { ...jmapOpts, ...(o.shareMs ? { shareMs: o.shareMs } : {}) };
 
   return {
     mechanisms(c) {
@@ -170,7 +173,7 @@ export function tenantAuthenticator(doc: TenantsDocument, o: TenantAuthOptions =
       if (!t || !tenantMechanisms(t).includes(creds.mechanism ?? 'PLAIN')) throw refused();
       tlsPolicy(t, c);
       let a = basic.get(t.id);
-      if (!a) basic.set(t.id, (a = jmapBasicAuthenticator({ sessionUrl: t.jmapSessionUrl, tenant: t.id, ...jmapOpts })));
+      if (!a) basic.set(t.id, (a = jmapBasicAuthenticator({ sessionUrl: t.jmapSessionUrl, tenant: t.id, ...basicOpts })));
       return withPolicy(t, await a.login(creds, c));
     },
 

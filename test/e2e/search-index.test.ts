@@ -25,7 +25,8 @@ async function bedWith(searchText: 'exact' | 'index' | undefined): Promise<Count
     ...(searchText ? { gateway: { policy: { searchText } } } : {}),
     wrapFetch: (inner) => async (input, init) => {
       counted.requests++;
-      if (String(input instanceof Request ? input.url : input).includes('/download/')) counted.downloads++;
+      // A raw message travels by download (RFC 8620 §6.2) or in an RFC 9404 Blob/get batch.
+      if (String(input instanceof Request ? input.url : input).includes('/download/') || String(init?.body ?? '').includes('"Blob/get"')) counted.downloads++;
       return inner(input, init);
     },
   });

@@ -15,8 +15,7 @@ export async function sortCommand(s: Session, c: CommandOf<'SORT'>): Promise<Han
   checkUtf8Charset(s, c.charset, true);
   checkCharset(c.charset);
   const view = s.selected!;
-  const backend = s.account!.backend;
-  const found = await loadMeta(backend, await runSearch(s, view, c.criteria));
+  const found = await loadMeta(s, await runSearch(s, view, c.criteria));
   const names = sortHeaders(c.sortCriteria);
   if (names.size > 0) await loadHeaders(s, view, found, names);
   const sorted = sortMessages(found, c.sortCriteria);

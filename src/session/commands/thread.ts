@@ -24,8 +24,7 @@ export async function threadCommand(s: Session, c: CommandOf<'THREAD'>): Promise
   checkUtf8Charset(s, c.charset, true);
   checkCharset(c.charset);
   const view = s.selected!;
-  const backend = s.account!.backend;
-  const found = await loadMeta(backend, await runSearch(s, view, c.criteria));
+  const found = await loadMeta(s, await runSearch(s, view, c.criteria));
   await loadHeaders(s, view, found, new Set(fields));
   const num = (m: MessageData) => (c.uid ? m.uid : m.seq);
   const threads = c.algorithm === 'REFERENCES' ? references(found, num) : orderedSubject(found, num);

@@ -8,14 +8,28 @@
  * case-insensitive at least in the ASCII range) uses the same folding, so `GRÜSSE` and `grüsse` match.
  */
 
-/** RFC 5051 §2 canonical form (approximated as described above). */
+/** Runs of non-ASCII characters (a surrogate pair never straddles a run's edge: both halves are non-ASCII). */
+const NON_ASCII_RUNS = /([^\x00-\x7f]+)/;
+
+/**
+ * RFC 5051 §2 canonical form (approximated as described above). ASCII runs are upper-cased at once (one character
+ * to one, and NFKD leaves ASCII alone); only non-ASCII runs go character by character: message text is mostly
+ * ASCII, and this is the hot loop of SEARCH TEXT (issue 8 profile).
+ */
 export function casemap(s: string): string {
+  const parts = s.split(NON_ASCII_RUNS);
+  if (parts.length === 1) return s.toUpperCase();
+  for (let i = 0; i < parts.length; i++) parts[i] = i % 2 === 0 ? parts[i]!.toUpperCase() : foldEach(parts[i]!);
+  return parts.join('').normalize('NFKD');
+}
+
+function foldEach(s: string): string {
   let out = '';
   for (const ch of s) {
     const up = ch.toUpperCase();
     out += up.length === ch.length ? up : ch;
   }
-  return out.normalize('NFKD');
+  return out;
 }
 
 /** RFC 9051 §6.4.4: the needle (already casemapped) is a substring of the text (casemapped here). */

@@ -6,12 +6,15 @@
  * Round trips (DESIGN.md rule 8), for a view of n messages:
  * - sequence / UID / `$` / `\Deleted` keys: none;
  * - flags, sizes, internal dates: one `Email/get` of the metadata of the undecided messages (chunked by the client
- *   under `maxObjectsInGet` / `maxCallsInRequest`: one HTTP request up to 16,000 messages with common limits);
- * - header keys and SENT*: plus one `Email/get` of the named raw header values per `HEADER_BATCH` messages; a
- *   message whose values are not 7-bit is read from its raw message instead (JMAP may have replaced octets,
- *   RFC 8621 §4.1.2.1);
- * - BODY / TEXT: plus one blob download per still-undecided message, `BLOB_CONCURRENCY` at a time, in batches of
- *   `BLOB_BATCH` so memory stays bounded. In the tenant's index mode (session/policy.ts `searchText`), instead one
+ *   under `maxObjectsInGet` / `maxCallsInRequest`: one HTTP request up to 16,000 messages with common limits); from
+ *   100 messages on, keywords from the account's keyword cache and the immutable rest from the message cache
+ *   (meta.ts): one `Email/changes` when all are cached;
+ * - header keys and SENT*: header blocks from the immutable message cache (../../cache/, filled by any folder
+ *   listing), else one `Email/get` of the named raw header values per `HEADER_BATCH` messages; a message whose
+ *   values are not 7-bit is read from its raw message instead (JMAP may have replaced octets, RFC 8621 §4.1.2.1);
+ * - BODY / TEXT: plus the raw message of each still-undecided message: RFC 9404 `Blob/get` groups where the store
+ *   offers them, else one download each (../raw-messages.ts); each message is decided as it arrives and its text
+ *   dropped, so memory stays bounded. In the tenant's index mode (session/policy.ts `searchText`), instead one
  *   `Email/query {inMailbox, body|text}` per distinct BODY/TEXT key, in parallel, and no download: the store's
  *   matching is the answer (fuzzy by RFC 8621 §4.4.1, e.g. word-based, and `text` skips most header fields).
  * EMAILID / THREADID keys read the UID store's origins of re-imported copies (../objectid.ts).
@@ -28,10 +31,10 @@ import { analyze, evaluate, prepare, textIndexKey, type EvalContext, type Messag
 import { searchTextMode } from '../policy.ts';
 import { casemap } from './casemap.ts';
 import { searchText, topHeaders, type SearchText } from './message-text.ts';
+import { metasOf } from './meta.ts';
+import { forEachRaw } from '../raw-messages.ts';
 
 export const HEADER_BATCH = 500;
-export const BLOB_BATCH = 50;
-export const BLOB_CONCURRENCY = 4;
 /** Per-view budgets of the caches (bytes of JS strings, roughly). */
 export const TEXT_CACHE_BYTES = 16 * 1024 * 1024;
 export const HEADER_CACHE_BYTES = 4 * 1024 * 1024;
@@ -83,7 +86,7 @@ export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]
   });
   let pending = decide(all);
   if (pending.length > 0 && tier >= 1) {
-    const loaded = await loadMeta(s.account!.backend, pending);
+    const loaded = await loadMeta(s, pending);
     if (objectIds) { // RFC 8474 §6: EMAILID / THREADID match the ids FETCH shows
       const origins = await originsOf(s, loaded.map((m) => m.emailId));
       for (const m of loaded) m.origin = origins.get(m.emailId);
@@ -100,12 +103,10 @@ export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]
     pending = next;
   }
   if (pending.length > 0 && tier >= 3) {
-    for (let i = 0; i < pending.length; i += BLOB_BATCH) {
-      const batch = pending.slice(i, i + BLOB_BATCH);
-      await loadText(s.account!.backend, view, batch);
-      decide(batch);
-      for (const m of batch) delete m.text; // bounded memory: the cache keeps what fits
-    }
+    await loadText(s.account!.backend, view, pending, (m) => {
+      decide([m]);
+      delete m.text; // bounded memory: the cache keeps what fits
+    });
   }
   return all.filter((m) => hit[m.seq - 1] === 1);
 }
@@ -133,10 +134,10 @@ async function textIndex(backend: MailBackend, view: MailboxView, criteria: Sear
  * `Email/get` metadata for the messages lacking it. Returns those still in the store; a message gone from the
  * store since the view was built matches nothing.
  */
-export async function loadMeta(backend: MailBackend, list: MessageData[]): Promise<MessageData[]> {
+export async function loadMeta(s: Session, list: MessageData[]): Promise<MessageData[]> {
   const missing = list.filter((m) => !m.meta);
   if (missing.length > 0) {
-    const metas = new Map((await backend.getEmails(missing.map((m) => m.emailId))).map((e) => [e.id, e] as const));
+    const metas = await metasOf(s, missing.map((m) => m.emailId));
     for (const m of missing) {
       const meta = metas.get(m.emailId);
       if (meta) m.meta = meta;
@@ -149,7 +150,8 @@ const SEVEN_BIT = /^[\t\r\n\x20-\x7e]*$/;
 
 /**
  * Decoded values of the header fields `names` (lower case) for each message (metadata must be loaded): from the
- * cache, else one `Email/get` of `header:Name:asRaw:all`, else (8-bit values) from the raw message. With
+ * per-view cache, else the header block in the message cache, else one `Email/get` of `header:Name:asRaw:all`,
+ * else (8-bit values) from the raw message. With
  * `headerSource: 'raw'` (stores whose JMAP drops fields, e.g. Cyrus 3.6 with non-UTF-8 values: docs/interop.md)
  * JMAP's header values are never used: the header block comes from the immutable message cache, else the blob.
  */
@@ -166,9 +168,11 @@ export async function loadHeaders(s: Session, view: MailboxView, list: MessageDa
   }
   if (toFetch.length === 0) return;
   if (s.config.headerSource === 'raw') return loadHeaderBlocks(s, view, toFetch);
-  const fetched = wanted.length > 0 ? await backend.getRawHeaders(toFetch.map((m) => m.emailId), wanted) : new Map();
+  const rest = await fromCachedBlocks(s, view, toFetch);
+  if (rest.length === 0) return;
+  const fetched = wanted.length > 0 ? await backend.getRawHeaders(rest.map((m) => m.emailId), wanted) : new Map();
   const fromBlob: MessageData[] = [];
-  for (const m of toFetch) {
+  for (const m of rest) {
     const raw = fetched.get(m.emailId);
     const values: Array<[string, string[]]> = wanted.map((n) => [n, rawValuesOf(raw, n)]);
     if (!raw || values.some(([, vs]) => vs.some((v) => !SEVEN_BIT.test(v)))) {
@@ -187,14 +191,21 @@ export async function loadHeaders(s: Session, view: MailboxView, list: MessageDa
 
 /** Every header field of each message from its cached header block (no request), else from its raw message. */
 async function loadHeaderBlocks(s: Session, view: MailboxView, list: MessageData[]): Promise<void> {
+  await forEachBlob(s.account!.backend, await fromCachedBlocks(s, view, list), (m, raw) => {
+    m.headers = headersFromRaw(view, m.emailId, raw);
+  });
+}
+
+/**
+ * Every header field of the messages whose header block (exact octets, RFC 8621 §4.1: immutable) is in the message
+ * cache; returns the others.
+ */
+async function fromCachedBlocks(s: Session, view: MailboxView, list: MessageData[]): Promise<MessageData[]> {
   const blocks = s.config.messageCache ? await s.config.messageCache.get(s.account!.accountKey, list.map((m) => m.emailId)) : new Map();
-  const fromBlob = list.filter((m) => {
+  return list.filter((m) => {
     const block = blocks.get(m.emailId)?.header;
     if (block) m.headers = headersFromRaw(view, m.emailId, block);
     return !block;
-  });
-  await forEachBlob(s.account!.backend, fromBlob, (m, raw) => {
-    m.headers = headersFromRaw(view, m.emailId, raw);
   });
 }
 
@@ -221,13 +232,16 @@ function headersFromRaw(view: MailboxView, emailId: string, raw: Uint8Array): Ma
   return values;
 }
 
-/** The searchable text (and, from the same download, all header fields) of each message, by blobId from cache. */
-export async function loadText(backend: MailBackend, view: MailboxView, list: MessageData[]): Promise<void> {
+/**
+ * The searchable text (and, from the same download, all header fields) of each message (metadata loaded), by
+ * blobId from cache; `done` gets each message as soon as its text is there.
+ */
+export async function loadText(backend: MailBackend, view: MailboxView, list: MessageData[], done: (m: MessageData) => void): Promise<void> {
   const cache = cacheOf(view).text;
   const toFetch: MessageData[] = [];
   for (const m of list) {
     const t = m.meta ? cache.get(m.meta.blobId) : undefined;
-    if (t) m.text = t;
+    if (t) { m.text = t; done(m); }
     else if (m.meta) toFetch.push(m);
   }
   await forEachBlob(backend, toFetch, (m, raw) => {
@@ -235,14 +249,12 @@ export async function loadText(backend: MailBackend, view: MailboxView, list: Me
     cache.set(m.meta!.blobId, t, stringBytes(t.header, t.body));
     m.text = t;
     if (!m.headers) m.headers = headersFromRaw(view, m.emailId, raw);
+    done(m);
   });
 }
 
-/** Downloads the raw message of each (metadata loaded) message, a few at a time, and hands it to `use`. */
+/** Hands the raw message of each (metadata loaded) message to `use` as it arrives (../raw-messages.ts). */
 async function forEachBlob(backend: MailBackend, list: MessageData[], use: (m: MessageData, raw: Uint8Array) => void): Promise<void> {
-  const queue = list.filter((m) => m.meta);
-  const worker = async (): Promise<void> => {
-    for (let m = queue.shift(); m; m = queue.shift()) use(m, await backend.downloadBlob(m.meta!.blobId));
-  };
-  await Promise.all(Array.from({ length: Math.min(BLOB_CONCURRENCY, queue.length) }, worker));
+  const refs = list.filter((m) => m.meta).map((m) => ({ m, blobId: m.meta!.blobId, size: m.meta!.size }));
+  await forEachRaw(backend, refs, (r, raw) => use(r.m, raw));
 }

@@ -31,9 +31,9 @@ export function headerEntries(raw: Uint8Array, fields: HeaderField[]): HeaderEnt
   });
 }
 
-/** The top-level header fields of a raw message. */
-export function topHeaders(raw: Uint8Array): HeaderEntry[] {
-  return headerEntries(raw, parseHeaderBlock(raw, 0, raw.length).fields);
+/** The top-level header fields of a raw message (or of a header block alone): name and raw value, not decoded. */
+export function topHeaders(raw: Uint8Array): Array<Omit<HeaderEntry, 'text'>> {
+  return parseHeaderBlock(raw, 0, raw.length).fields.map((f) => ({ name: f.name, raw: decodeHeaderOctets(raw.subarray(f.valueStart, f.end)) }));
 }
 
 /** The casemapped header and body text of a raw message. */
