@@ -16,6 +16,7 @@ export interface MailboxInfo {
   /** RFC 8621 §2: IANA mailbox role in lower case (`inbox`, `sent`, `drafts`, `trash`, `junk`, `archive`, ...). */
   role: string | null;
   sortOrder: number;
+  /** RFC 8621 §2 counters: not requested (costly for stores; IMAP counts come from the UID map), 0 unless present. */
   totalEmails: number;
   unreadEmails: number;
   isSubscribed: boolean;
@@ -111,9 +112,10 @@ export interface MailBackend {
    * Metadata of `ids` plus the `headers` lists (as in `getHeaderLists`) of `headerIds` (a subset of `ids`), in as
    * few requests as the session limits allow: one for up to maxObjectsInGet x maxCallsInRequest emails.
    * `state`: the Email state (RFC 8620 §5.1) all the `Email/get` responses reported, when they agree (the
-   * keywords are then known to be those of that state: ../session/keyword-cache.ts).
+   * keywords are then known to be those of that state: ../session/keyword-cache.ts). `keywordsOnly`: the emails
+   * without headers are read with `id` and `keywords` only (a FETCH FLAGS); their other fields are left empty.
    */
-  getEmailsWithHeaders(ids: string[], headerIds: string[]): Promise<{ metas: EmailMeta[]; headers: Map<string, Array<{ name: string; value: string }>>; state?: string }>;
+  getEmailsWithHeaders(ids: string[], headerIds: string[], opts?: { keywordsOnly?: boolean }): Promise<{ metas: EmailMeta[]; headers: Map<string, Array<{ name: string; value: string }>>; state?: string }>;
 
   /** Download a blob (RFC 8620 §6.2): the raw RFC 5322 message for an Email's blobId. */
   downloadBlob(blobId: string): Promise<Uint8Array>;
@@ -160,6 +162,14 @@ export interface MailBackend {
    * `unreadEmails` also leaves out `$draft`, RFC 8621 §2, so it cannot be used).
    */
   unseenEmailIds(mailboxId: string): Promise<string[]>;
+
+  /**
+   * How many emails of the mailbox lack `$seen` (IMAP UNSEEN) without listing them: `Email/query {inMailbox,
+   * notKeyword: "$seen"}` with `calculateTotal` and `limit: 0` (RFC 8620 §5.5) between two `Email/get {ids: []}` in
+   * one request. Both states equal (returned as `emailState`): the count is the one at that state (a state string
+   * changes with every change, RFC 8620 §5.1). null when they differ or the server gives no `total`.
+   */
+  unseenCount(mailboxId: string): Promise<{ count: number; emailState: string } | null>;
 
   /**
    * `Email/query {inMailbox, <field>: value}` ids, all pages: the store's own full-text match (RFC 8621 §4.4.1
@@ -210,6 +220,23 @@ export interface MailBackend {
    * one request. Null when the server does not offer `urn:ietf:params:jmap:quota` (no request then).
    */
   getQuotas(): Promise<QuotaInfo[] | null>;
+
+  /**
+   * RFC 8620 §2: the session's other accounts with mail (`isPersonal: false`: shared with this user), each with a
+   * backend bound to it (same client and credential; JMAP ids are per account). No request (session cached at
+   * connect). Absent: the backend knows only its own account.
+   */
+  otherAccounts?(): OtherAccount[];
+}
+
+/** An account shared with the user (RFC 8620 §2 Account with `isPersonal: false`). */
+export interface OtherAccount {
+  accountId: string;
+  /** RFC 8620 §2 Account `name` (a store names it after its owner, e.g. `alice@example.com`). */
+  name: string;
+  /** RFC 8620 §2 `isReadOnly`: every write is refused (IMAP: SELECT gives [READ-ONLY], writes NO [NOPERM]). */
+  readOnly: boolean;
+  backend: MailBackend;
 }
 
 /** What the gateway needs to know of the backend's session (RFC 8620 §2). */

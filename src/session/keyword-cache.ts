@@ -106,3 +106,8 @@ export class KeywordCache {
 
 /** The process-wide instance the FETCH handler uses. */
 export const keywordCache = new KeywordCache();
+
+/** The keyword cache of an account on its JMAP server (the session URL keeps two stores' states apart). */
+export function keywordsOf(account: { accountKey: string; backend: MailBackend }): AccountKeywords {
+  return keywordCache.account(`${account.accountKey}\u0000${account.backend.serverInfo().sessionUrl}`);
+}

@@ -29,10 +29,15 @@ import type { MailboxSnapshot, SyncCommit, UidEntry, UidStore } from '../uidmap/
 export interface SyncedMailbox {
   uidValidity: number;
   uidNext: number;
-  /** Live entries ascending by UID: index + 1 is the message sequence number. */
+  /**
+   * Live entries ascending by UID: index + 1 is the message sequence number. May be the process-wide snapshot's
+   * own array (shared by every session: never mutate it).
+   */
   entries: UidEntry[];
-  /** RFC 7162 §3.1 mod-sequence of each entry (same index). */
+  /** RFC 7162 §3.1 mod-sequence of each entry (same index); this caller's own copy. */
   modseqs: number[];
+  /** `entries` as two columns (UIDs, email ids), built once per entries array and shared: copy, never mutate. */
+  columns: Columns;
   /** RFC 7162 §3.1.1 HIGHESTMODSEQ of the mailbox. */
   highestModseq: number;
   /** The JMAP Email state the entries reflect. */
@@ -124,8 +129,11 @@ async function incremental(backend: MailBackend, mailboxId: string, snap: Mailbo
   // Read after the snapshot: an email this sync expunges was really gone, after the snapshot saw it mapped.
   const metas = ch.touched.size > 0 ? await backend.getEmails([...ch.touched]) : [];
   const here = new Map(metas.filter((m) => m.mailboxIds.includes(mailboxId)).map((m) => [m.id, m] as const));
-  const liveIds = new Set(snap.entries.map((e) => e.emailId));
-  const gone = snap.entries.filter((e) => ch.destroyed.has(e.emailId) || (ch.touched.has(e.emailId) && !here.has(e.emailId)));
+  const index = ch.touched.size + ch.destroyed.size > 0 ? indexOf(snap) : EMPTY_INDEX; // O(changes) when none
+  const liveIds = { has: (id: string) => index.has(id) };
+  const gone = [...ch.destroyed, ...[...ch.touched].filter((id) => !here.has(id))]
+    .flatMap((id) => { const i = index.get(id); return i === undefined ? [] : [snap.entries[i]!]; })
+    .sort((a, b) => a.uid - b.uid);
   // Live emails still here whose metadata changed get a new mod-sequence, unless the map already reflects newState.
   const touch = snap.syncState === ch.newState ? [] : [...here.keys()].filter((id) => liveIds.has(id));
   const arrived = [...here.values()]
@@ -155,16 +163,29 @@ async function commit(store: UidStore, account: string, mailboxId: string, snap:
     ? { state: snap, assigned: new Map<string, number>() } // nothing to write: the snapshot is the map
     : await store.commitSync(account, mailboxId, c);
   if (!done) return null;
-  const goneUids = new Set(c.expunge);
   const { uidValidity, uidNext, highestModseq } = done.state;
+  const changedAny = c.expunge.length + c.assign.length + (c.touch?.length ?? 0) > 0;
+  // store.ts: every write that changes an entry or a mod-sequence takes exactly one new mod-sequence, and this commit
+  // took one iff it changed anything. So this equality means no other writer touched the map between the snapshot
+  // and the commit, and the map derived here is the store's at `done.state`: kept for the next sync (snapshotOf).
+  const alone = highestModseq === snap.highestModseq + (changedAny ? 1 : 0);
+  if (!changedAny) { // the map's entries as they were: O(1)
+    if (alone && done.state !== snap) remember(store, account, mailboxId, { ...snap, ...done.state, syncState: c.syncState });
+    return { uidValidity, uidNext, entries: snap.entries, modseqs: snap.modseqs.slice(), columns: columnsOf(snap.entries),
+      highestModseq, emailState: c.syncState, changed: p.changed, mode: p.mode, retries };
+  }
+  const goneUids = new Set(c.expunge);
   const touched = new Set(c.touch);
   // Everything this commit changed has its one new mod-sequence, which is now the HIGHESTMODSEQ.
   const rows = snap.entries.map((e, i) => ({ e, m: touched.has(e.emailId) ? highestModseq : snap.modseqs[i]! }))
     .filter(({ e }) => !goneUids.has(e.uid))
     .concat(c.assign.map((emailId) => ({ e: { uid: done.assigned.get(emailId)!, emailId }, m: highestModseq })));
   if (c.assign.length > 0) rows.sort((a, b) => a.e.uid - b.e.uid);
+  const entries = rows.map((r) => r.e);
+  const modseqs = rows.map((r) => r.m);
+  if (alone) remember(store, account, mailboxId, { ...done.state, syncState: c.syncState, entries, modseqs });
   return {
-    uidValidity, uidNext, entries: rows.map((r) => r.e), modseqs: rows.map((r) => r.m), highestModseq,
+    uidValidity, uidNext, entries, modseqs: modseqs.slice(), columns: columnsOf(entries), highestModseq,
     emailState: c.syncState, changed: p.changed, mode: p.mode, retries,
   };
 }
@@ -173,8 +194,9 @@ async function commit(store: UidStore, account: string, mailboxId: string, snap:
  * The last snapshot read of each mailbox, per store, in this process. Reused while the store's one-row state still
  * matches it: every write that changes the live map or a mod-sequence moves `version`, `highestModseq` or
  * `uidNext` (store.ts MailboxUidState), so an equal state means equal entries. A warm SELECT then reads one row
- * instead of the whole map (docs/bench/profile.md). Only snapshots read from the store are kept, never maps
- * derived from a commit (an `assign` racing in could be missing from those). Bounded by MAX_SNAPSHOT_ENTRIES.
+ * instead of the whole map (docs/bench/profile.md). A map derived from a commit is kept only when the commit proves
+ * no other writer came between (see `commit`: an `assign` racing in would otherwise be missing from it), so a
+ * SELECT after new mail still reads one row. Bounded by MAX_SNAPSHOT_ENTRIES.
  */
 const snapshots = new WeakMap<UidStore, Map<string, MailboxSnapshot>>();
 const MAX_SNAPSHOT_ENTRIES = 2_000_000;
@@ -193,7 +215,14 @@ async function snapshotOf(store: UidStore, account: string, mailboxId: string): 
       return hit;
     }
   }
-  const snap = await store.snapshot(account, mailboxId);
+  return remember(store, account, mailboxId, await store.snapshot(account, mailboxId));
+}
+
+/** Keep `snap` as the mailbox's last known map (most recently used last), within MAX_SNAPSHOT_ENTRIES. */
+function remember(store: UidStore, account: string, mailboxId: string, snap: MailboxSnapshot): MailboxSnapshot {
+  let byKey = snapshots.get(store);
+  if (!byKey) snapshots.set(store, (byKey = new Map()));
+  const key = JSON.stringify([account, mailboxId]);
   byKey.delete(key);
   byKey.set(key, snap);
   let total = 0;
@@ -204,6 +233,31 @@ async function snapshotOf(store: UidStore, account: string, mailboxId: string): 
     total -= s.entries.length;
   }
   return snap;
+}
+
+/** A map's entries split into columns (MailboxView keeps UIDs and email ids apart). */
+export interface Columns {
+  readonly uids: readonly number[];
+  readonly emailIds: readonly string[];
+}
+
+const columnCache = new WeakMap<UidEntry[], Columns>();
+
+/** The columns of an entries array, built once: a warm SELECT of a reused snapshot copies them instead of mapping. */
+function columnsOf(entries: UidEntry[]): Columns {
+  let c = columnCache.get(entries);
+  if (!c) columnCache.set(entries, (c = { uids: entries.map((e) => e.uid), emailIds: entries.map((e) => e.emailId) }));
+  return c;
+}
+
+/** Email id -> index in `entries`, built once per snapshot (snapshots are reused, see `snapshotOf`). */
+const indexes = new WeakMap<MailboxSnapshot, Map<string, number>>();
+const EMPTY_INDEX: ReadonlyMap<string, number> = new Map();
+
+function indexOf(snap: MailboxSnapshot): ReadonlyMap<string, number> {
+  let index = indexes.get(snap);
+  if (!index) indexes.set(snap, (index = new Map(snap.entries.map((e, i) => [e.emailId, i] as const))));
+  return index;
 }
 
 /** One sync at a time per (store, account, mailbox) in this process: waiters queue behind the running one. */

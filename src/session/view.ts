@@ -10,6 +10,7 @@ import { expandSequence, lowerBound, matchUids } from '../protocol/sequence.ts';
 import type { ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
 import { catchUp, syncMailbox, type SyncedMailbox } from './sync.ts';
+import { accountOf, inReadOnlyAccount } from './shared-accounts.ts';
 import { keywordToFlag } from './flags.ts';
 import { freshModseqs, isCondstore, isQresync } from './condstore.ts';
 
@@ -38,12 +39,28 @@ export class MailboxView {
   deleted = new Set<number>();
   /** RFC 5182 / RFC 9051 §6.4.4.1 search result variable (`$`), as UIDs; a new view (SELECT) starts empty. */
   savedUids: number[] = [];
+  /**
+   * The flags this session last showed the client per UID (a FETCH FLAGS of any command), or that its own STORE
+   * .SILENT set (RFC 9051 §6.4.6: the client "has determined the updated value itself"). A catch-up reports a
+   * changed message only when its flags differ from these, so a session is not told its own changes again (as
+   * Dovecot does), while changes by another session or in JMAP still are (RFC 9051 §7.5.2). Keys: flagsKey().
+   */
+  private shown = new Map<number, string>();
 
   private constructor(
     readonly mailbox: ImapMailbox,
     readonly readOnly: boolean,
     readonly uidValidity: number,
   ) {}
+
+  /**
+   * The refusal of a write in a read-only view: NO [NOPERM] in an account shared read-only with the user (RFC 5530:
+   * the access control forbids it; RFC 8620 §2 isReadOnly), else NO [READ-ONLY] (EXAMINE, or a mailbox's rights).
+   */
+  readOnlyError(): ImapError {
+    if (inReadOnlyAccount(this.mailbox)) return ImapError.no('Permission denied: the account is shared read-only', 'NOPERM');
+    return ImapError.no('Mailbox is read-only', 'READ-ONLY');
+  }
 
   get exists(): number {
     return this.uids.length;
@@ -54,7 +71,7 @@ export class MailboxView {
   }
 
   static async open(s: Session, mailbox: ImapMailbox, readOnly: boolean): Promise<MailboxView> {
-    const account = s.account!;
+    const account = accountOf(s, mailbox); // the user's own, or a shared account (shared-accounts.ts)
     const synced = await syncMailbox(account.backend, s.config.uidStore, account.accountKey, mailbox.info.id);
     const view = new MailboxView(mailbox, readOnly, synced.uidValidity);
     view.adopt(synced);
@@ -63,8 +80,8 @@ export class MailboxView {
   }
 
   private adopt(synced: SyncedMailbox): void {
-    this.uids = synced.entries.map((e) => e.uid);
-    this.emailIds = synced.entries.map((e) => e.emailId);
+    this.uids = synced.columns.uids.slice(); // the shared columns, copied (sync.ts Columns)
+    this.emailIds = synced.columns.emailIds.slice();
     this.modseqs = synced.modseqs;
     this.highestModseq = Math.max(this.highestModseq, synced.highestModseq);
     this.reportedModseq = synced.highestModseq;
@@ -96,6 +113,7 @@ export class MailboxView {
     const gone = this.uids.filter((u) => !live.has(u));
     await this.reportExpunged(s, new Set(gone), true);
     for (const u of this.deleted) if (!live.has(u)) this.deleted.delete(u);
+    for (const u of this.shown.keys()) if (!live.has(u)) this.shown.delete(u);
     const kept = this.uids.filter((u) => live.has(u)).length;
     this.adopt(synced);
     // EXPUNGE already told the client about removals; EXISTS only when messages arrived (RFC 9051 §7.4.1).
@@ -121,7 +139,10 @@ export class MailboxView {
     for (const meta of changed) {
       const i = index.get(meta.id);
       if (i === undefined || !known.has(this.uids[i]!)) continue;
-      const items: FetchResponseItem[] = [{ type: 'UID', uid: this.uids[i]! }, { type: 'FLAGS', flags: this.flagsOf(this.uids[i]!, meta.keywords) }];
+      const flags = this.flagsOf(this.uids[i]!, meta.keywords);
+      if (this.shown.get(this.uids[i]!) === flagsKey(flags)) continue; // the client has these flags already
+      this.noteShown(this.uids[i]!, flags);
+      const items: FetchResponseItem[] = [{ type: 'UID', uid: this.uids[i]! }, { type: 'FLAGS', flags }];
       if (isCondstore(s)) items.push({ type: 'MODSEQ', modseq: this.modseqs[i]! }); // RFC 7162 §3.1
       await s.send({ type: 'FETCH', seq: i + 1, items });
     }
@@ -154,6 +175,17 @@ export class MailboxView {
     this.emailIds = this.emailIds.filter((_, i) => keep[i]);
     this.modseqs = this.modseqs.filter((_, i) => keep[i]);
     for (const u of uids) this.deleted.delete(u);
+    for (const u of uids) this.shown.delete(u);
+  }
+
+  /** Record the flags the client now knows for a message (see `shown`). */
+  noteShown(uid: number, flags: readonly string[]): void {
+    this.shown.set(uid, flagsKey(flags));
+  }
+
+  /** The flags last recorded as known to the client (see `shown`), as flagsKey() gives them; undefined if none. */
+  shownKey(uid: number): string | undefined {
+    return this.shown.get(uid);
   }
 
   /** Is the UID a message of the view (announced to the client and not reported gone)? */
@@ -205,3 +237,21 @@ export class MailboxView {
     return expandSequence(set, n).map((seq) => ref(seq - 1));
   }
 }
+
+/** A flag list as one comparable string: flags are a set (RFC 9051 §2.3.2), keywords case-insensitive. */
+export function flagsKey(flags: readonly string[]): string {
+  const written = flags.join(' ');
+  const hit = keys.get(written);
+  if (hit !== undefined) return hit;
+  const key = flags.map((f) => f.toLowerCase()).sort().join(' ');
+  if (keys.size < MAX_KEYS) keys.set(written, key);
+  return key;
+}
+
+/**
+ * Flag lists as written -> their keys. Combinations are few: views share one key string per combination, so
+ * `shown` costs a map entry per message (about 4 MB for a FETCH 1:* FLAGS of 100k messages, less than the view's
+ * own arrays), and a key costs one join and one lookup. Bounded; past it keys are computed each time.
+ */
+const keys = new Map<string, string>();
+const MAX_KEYS = 10_000;

@@ -36,8 +36,9 @@ import { MemoryMessageCache, type CachedMessage } from '../../cache/message-cach
 import type { HandlerResult } from '../dispatch.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView, MessageRef } from '../view.ts';
-import { keywordCache, type AccountKeywords } from '../keyword-cache.ts';
-import { enableCondstore, freshModseqs, isCondstore, isQresync } from '../condstore.ts';
+import { keywordsOf, type AccountKeywords } from '../keyword-cache.ts';
+import { forEachRaw } from '../raw-messages.ts';
+import { enableCondstore, freshModseqs, guardHighestModseq, isCondstore, isQresync } from '../condstore.ts';
 import { sendVanishedEarlier } from '../qresync.ts';
 import { originsOf } from '../objectid.ts';
 import type { EmailOrigin } from '../../uidmap/store.ts';
@@ -47,17 +48,16 @@ import type { EmailOrigin } from '../../uidmap/store.ts';
  * it into maxObjectsInGet-sized calls within maxCallsInRequest). Raw messages are not: a small batch bounds memory.
  */
 const BATCH_METADATA = 1000;
+/** Keywords-only FETCH (KEYWORDS_ONLY): `Email/get` of `id` + `keywords`, several calls per request. */
+const BATCH_KEYWORDS = 8000;
 const BATCH_WITH_BLOBS = 50;
-/** Blob downloads in flight at once per command. */
-const BLOB_CONCURRENCY = 4;
-/** RFC 9404 `Blob/get` batches: messages up to this size go in one, at most this many octets per request. */
-const BLOB_GET_MAX_EACH = 1 << 20;
-const BLOB_GET_BATCH_BYTES = 8 << 20;
 /**
  * From this many messages on, FETCH of metadata answers keywords from the keyword cache (../keyword-cache.ts): one
  * `Email/changes` first, then `Email/get` only for what changed or was never seen. Fewer cost one `Email/get`.
  */
 const KEYWORD_CACHE_MIN = 100;
+/** FETCH items answered from the view and the keywords alone (no size, date, blob or thread id of the email). */
+const KEYWORDS_ONLY: ReadonlySet<FetchItem['type']> = new Set<FetchItem['type']>(['UID', 'EMAILID', 'MODSEQ', 'FLAGS']);
 /** RFC 8970 §3.3: a preview MUST NOT exceed 256 characters. */
 const MAX_PREVIEW_CHARS = 256;
 
@@ -81,7 +81,7 @@ export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<H
     if (since !== undefined) refs = refs.filter((r) => view.modseqOf(r.uid) > since);
     if (c.vanished) await sendVanishedEarlier(s, view, c.sequence, since!); // RFC 7162 §3.2.6: before any FETCH
   }
-  const batch = need.blob || need.structure ? BATCH_WITH_BLOBS : BATCH_METADATA;
+  const batch = need.blob || need.structure ? BATCH_WITH_BLOBS : items.every((i) => KEYWORDS_ONLY.has(i.type)) ? BATCH_KEYWORDS : BATCH_METADATA;
   const keywords = need.meta && refs.length >= KEYWORD_CACHE_MIN ? accountKeywords(s) : null;
   if (keywords) await keywords.refresh(s.account!.backend);
   const prepare = (i: number) => prepareBatch(s, view, refs.slice(i, i + batch), items, need, keywords);
@@ -100,8 +100,7 @@ export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<H
 
 /** The keyword cache of this account on this JMAP server (the session URL keeps two stores' states apart). */
 function accountKeywords(s: Session): AccountKeywords {
-  const a = s.account!;
-  return keywordCache.account(`${a.accountKey}\u0000${a.backend.serverInfo().sessionUrl}`);
+  return keywordsOf(s.account!);
 }
 
 function needsOf(items: FetchItem[], readOnly: boolean): Need {
@@ -184,20 +183,24 @@ async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], i
   // Header blocks are immutable (RFC 8621 §4.1): from the cache, else from JMAP `headers` in the same request as
   // the metadata, else from the raw message.
   const wantBlock = need.headers || (need.envelope && !need.blob);
-  const cached = wantBlock || keywords ? await cache.get(accountKey, ids) : new Map<string, CachedMessage>();
+  // FLAGS (with UID, MODSEQ, EMAILID) needs the keywords alone: the keyword cache answers without the message cache.
+  const flagsOnly = items.every((i) => KEYWORDS_ONLY.has(i.type));
+  const keywordsOnly = keywords !== null && flagsOnly;
+  const cached = wantBlock || (keywords && !keywordsOnly) ? await cache.get(accountKey, ids) : new Map<string, CachedMessage>();
   // Cached immutable facts + cached keywords = the whole EmailMeta FETCH needs (mailboxIds are the UID map's).
   const known: EmailMeta[] = [];
   if (keywords) {
     for (const id of ids) {
       const c = cached.get(id);
-      const k = c && keywords.get(id);
-      if (c && k) known.push({ id, blobId: c.blobId, threadId: c.threadId, mailboxIds: [], keywords: [...k], size: c.size, receivedAt: c.receivedAt });
+      const k = (c || keywordsOnly) && keywords.get(id);
+      if (k && c) known.push({ id, blobId: c.blobId, threadId: c.threadId, mailboxIds: [], keywords: [...k], size: c.size, receivedAt: c.receivedAt });
+      else if (k) known.push({ id, blobId: '', threadId: '', mailboxIds: [], keywords: [...k], size: 0, receivedAt: '' }); // never read (KEYWORDS_ONLY)
     }
   }
-  const ask = known.length > 0 ? ids.filter((id) => keywords!.get(id) === undefined || !cached.has(id)) : ids;
+  const ask = known.length === ids.length ? [] : known.length > 0 ? ids.filter((id) => keywords!.get(id) === undefined || (!keywordsOnly && !cached.has(id))) : ids;
   const headerIds = wantBlock && s.config.headerSource !== 'raw' ? ask.filter((id) => !cached.has(id)) : [];
   const got = need.meta && ask.length > 0
-    ? await backend.getEmailsWithHeaders(ask, headerIds)
+    ? await backend.getEmailsWithHeaders(ask, headerIds, { keywordsOnly: flagsOnly })
     : { metas: [] as EmailMeta[], headers: new Map<string, HeaderList>() };
   if (keywords && 'state' in got) keywords.record(got.state, got.metas);
   const metas = known.length > 0 ? [...known, ...got.metas] : got.metas;
@@ -262,6 +265,9 @@ async function emitBatch(s: Session, view: MailboxView, msgs: Msg[], items: Fetc
     if (seen.has(m.ref.uid) && isCondstore(s) && !items.some((i) => i.type === 'MODSEQ')) {
       out.push({ type: 'MODSEQ', modseq: view.modseqOf(m.ref.uid) }); // RFC 7162 §3.1: a flag change carries MODSEQ
     }
+    // RFC 7162 §3.2.4: a FETCH that set \Seen carries UID under QRESYNC (a UID FETCH has it already).
+    if (seen.has(m.ref.uid) && isQresync(s) && !out.some((i) => i.type === 'UID')) out.unshift({ type: 'UID', uid: m.ref.uid });
+    for (const i of out) if (i.type === 'FLAGS') view.noteShown(m.ref.uid, i.flags); // not repeated at a catch-up (view.ts)
     await s.send({ type: 'FETCH', seq: m.ref.seq, items: out });
   }
 }
@@ -328,49 +334,29 @@ async function markSeen(s: Session, refs: MessageRef[], metaById: Map<string, Em
   const view = s.selected!;
   const modseq = await s.config.uidStore.touch(s.account!.accountKey, view.mailboxId, unseen.map((r) => r.uid));
   view.setModseqs(new Map(unseen.map((r) => [r.uid, modseq] as const)), modseq);
+  await guardHighestModseq(s); // RFC 7162 §3.2 / §6: as STORE, MODSEQ data below an unreported expunge's
   return new Set(unseen.map((r) => r.uid));
 }
 
-/**
- * The raw messages of `refs`: where the store offers RFC 9404 `Blob/get`, messages up to BLOB_GET_MAX_EACH octets
- * travel in batches of at most BLOB_GET_BATCH_BYTES per request; the rest (bigger, or not returned) one download
- * each, BLOB_CONCURRENCY at a time.
- */
+/** The raw messages of `refs` by email id (RFC 9404 `Blob/get` groups where offered: ../raw-messages.ts). */
 async function downloadAll(s: Session, refs: MessageRef[], metaById: Map<string, EmailMeta>): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
-  const backend = s.account!.backend;
-  let queue = refs.map((r) => metaById.get(r.emailId)).filter((m): m is EmailMeta => !!m);
-  if (backend.downloadBlobs && queue.length > 1) {
-    let group: EmailMeta[] = [];
-    let bytes = 0;
-    const flush = async (): Promise<void> => {
-      const got = await backend.downloadBlobs!(group.map((m) => m.blobId));
-      for (const m of group) { const data = got.get(m.blobId); if (data) out.set(m.id, data); }
-      group = [];
-      bytes = 0;
-    };
-    for (const m of queue.filter((x) => x.size <= BLOB_GET_MAX_EACH)) {
-      if (group.length > 0 && bytes + m.size > BLOB_GET_BATCH_BYTES) await flush();
-      group.push(m);
-      bytes += m.size;
-    }
-    if (group.length > 0) await flush();
-    queue = queue.filter((m) => !out.has(m.id));
-  }
-  const worker = async (): Promise<void> => {
-    for (let m = queue.shift(); m; m = queue.shift()) out.set(m.id, await s.account!.backend.downloadBlob(m.blobId));
-  };
-  await Promise.all(Array.from({ length: Math.min(BLOB_CONCURRENCY, queue.length) }, worker));
+  const metas = refs.map((r) => metaById.get(r.emailId)).filter((m): m is EmailMeta => !!m);
+  await forEachRaw(s.account!.backend, metas, (m, raw) => { out.set(m.id, raw); });
   return out;
 }
 
+/** The octets of a body section of a downloaded message (null without one). */
+function sectionOf(m: Msg, spec: Section): Uint8Array | null {
+  const raw = m.raw;
+  if (raw && spec.part.length === 0 && spec.kind === undefined) return raw; // BODY[]: the whole message, as stored
+  const root = m.root; // lazy (lazyRoot): parsed only here
+  return raw && root ? extractSection(raw, root, sectionSpec(spec)) ?? placeholderPart(root, spec) : null;
+}
+
+// No closure per call: respond runs once per item per message (100,000 times for a FLAGS FETCH at 100k).
 function respond(view: MailboxView, m: Msg, item: FetchItem, accountKey: string): FetchResponseItem[] {
   const { ref, meta, raw } = m;
-  const section = (spec: Section) => {
-    if (raw && spec.part.length === 0 && spec.kind === undefined) return raw; // BODY[]: the whole message, as stored
-    const root = m.root;
-    return raw && root ? extractSection(raw, root, sectionSpec(spec)) ?? placeholderPart(root, spec) : null;
-  };
   switch (item.type) {
     case 'UID':
       return [{ type: 'UID', uid: ref.uid }];
@@ -398,11 +384,11 @@ function respond(view: MailboxView, m: Msg, item: FetchItem, accountKey: string)
     case 'RFC822':
       return [{ type: 'RFC822', data: raw ?? null }];
     case 'RFC822.HEADER':
-      return [{ type: 'RFC822.HEADER', data: section({ part: [], kind: 'HEADER' }) }];
+      return [{ type: 'RFC822.HEADER', data: sectionOf(m, { part: [], kind: 'HEADER' }) }];
     case 'RFC822.TEXT':
-      return [{ type: 'RFC822.TEXT', data: section({ part: [], kind: 'TEXT' }) }];
+      return [{ type: 'RFC822.TEXT', data: sectionOf(m, { part: [], kind: 'TEXT' }) }];
     case 'BODY': {
-      const full = isHeaderFieldsOnly(item.section) ? headerFields(m, item.section, accountKey) : section(item.section);
+      const full = isHeaderFieldsOnly(item.section) ? headerFields(m, item.section, accountKey) : sectionOf(m, item.section);
       const data = full && item.partial ? applyPartial(full, item.partial.offset, item.partial.length) : full;
       return [{ type: 'BODY', section: item.section, ...(item.partial ? { origin: item.partial.offset } : {}), data }];
     }

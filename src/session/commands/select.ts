@@ -51,9 +51,17 @@ export async function selectCommand(s: Session, c: CommandOf<'SELECT' | 'EXAMINE
   await s.send({ type: 'status', status: 'OK', code: { name: 'MAILBOXID', data: `(${mailbox.info.id})` }, text: 'Ok' });
   // RFC 7162 §3.1.2.1: every mailbox keeps mod-sequences (UID store), so never NOMODSEQ.
   if (isCondstore(s)) await s.send({ type: 'status', status: 'OK', code: { name: 'HIGHESTMODSEQ', data: String(view.highestModseq) }, text: 'Highest' });
-  if (c.qresync) await resync(s, view, c.qresync);
-  s.selected = view;
+  s.selected = view; // before resync: it works on the selected mailbox's account (Session.account)
   s.state = 'selected';
+  if (c.qresync) {
+    try {
+      await resync(s, view, c.qresync);
+    } catch (err) {
+      s.selected = null;
+      s.state = 'authenticated';
+      throw err;
+    }
+  }
   return { code: { name: readOnly ? 'READ-ONLY' : 'READ-WRITE' }, text: `${c.type} completed` };
 }
 

@@ -3,15 +3,21 @@
  *
  * Counts come from the UID map, the truth the client sees (DESIGN.md rules 1-4): the mailbox is synced first
  * (sync.ts), so UIDNEXT and UIDVALIDITY agree with a SELECT that follows and MESSAGES is the number of live UIDs.
- * UNSEEN is the live UIDs whose email lacks `$seen` (an `Email/query`, run beside the sync: JMAP `unreadEmails`
- * also leaves out drafts, RFC 8621 §2). Cost: one listing request, plus one query for UNSEEN, plus `Email/get` of
- * sizes for SIZE (RFC 8438).
+ * UNSEEN is the live UIDs whose email lacks `$seen` (JMAP `unreadEmails` also leaves out drafts, RFC 8621 §2): a
+ * counting `Email/query` (`calculateTotal`, no ids; MailBackend.unseenCount) run AFTER the sync, exact when it ran
+ * at the very Email state the synced map reflects: the sync's reads (`Email/changes` to state S, then `Email/get`
+ * of the changed ids, or a listing from S) happened at or after S and before the count, which ran at S, so they all
+ * saw S. Otherwise (a change raced in) the unseen ids are listed and intersected with the live UIDs. Cost of a warm
+ * STATUS: one `Email/changes` (the incremental sync) plus, when the mailbox changed since the last exact count, one
+ * request for UNSEEN, whatever the mailbox size; plus `Email/get` of sizes for SIZE (RFC 8438).
  */
+import type { MailBackend } from '../../backend/backend.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import type { CommandOf, StatusAttribute, StatusItem } from '../../protocol/types.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import type { ImapMailbox } from '../mailboxes.ts';
 import { encodeName, resolveMailbox } from '../names.ts';
+import { accountOf } from '../shared-accounts.ts';
 import type { Session } from '../session.ts';
 import { syncMailbox } from '../sync.ts';
 import { appendLimit } from '../capabilities.ts';
@@ -24,6 +30,29 @@ const SERVED: ReadonlySet<StatusItem> = new Set<StatusItem>([
 ]);
 /** Items that need the UID map synced. */
 const FROM_MAP: ReadonlySet<StatusItem> = new Set<StatusItem>(['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN', 'DELETED', 'SIZE', 'DELETED-STORAGE', 'HIGHESTMODSEQ']);
+
+/**
+ * The last exact UNSEEN count per (JMAP server, account, mailbox), with the Email state it is the count at: the same
+ * state means the same emails with the same keywords (RFC 8620 §5.1), so a STATUS of a mailbox unchanged since costs
+ * no count request (and the store no query). Bounded: the oldest entries go first.
+ */
+const unseenCounts = new Map<string, { count: number; emailState: string }>();
+const MAX_UNSEEN_COUNTS = 10_000;
+
+/** The count run after the sync (see the header), or the remembered one when the map is still at its state. */
+async function unseenAt(backend: MailBackend, accountKey: string, mailboxId: string, mapState: string): Promise<{ count: number; emailState: string } | null> {
+  const key = JSON.stringify([backend.serverInfo().sessionUrl, accountKey, mailboxId]);
+  const known = unseenCounts.get(key);
+  if (known?.emailState === mapState) return known;
+  const counted = await backend.unseenCount(mailboxId);
+  unseenCounts.delete(key);
+  if (counted?.emailState === mapState) unseenCounts.set(key, counted); // only exact counts are kept
+  for (const k of unseenCounts.keys()) {
+    if (unseenCounts.size <= MAX_UNSEEN_COUNTS) break;
+    unseenCounts.delete(k);
+  }
+  return counted;
+}
 
 /** BAD for items of extensions not advertised. */
 export function checkStatusItems(items: StatusItem[]): void {
@@ -42,15 +71,13 @@ export async function statusCommand(s: Session, c: CommandOf<'STATUS'>): Promise
 
 /** The STATUS attributes of one mailbox, in the order asked (duplicates answered once). */
 export async function mailboxStatus(s: Session, mailbox: ImapMailbox, items: StatusItem[]): Promise<StatusAttribute[]> {
-  const { backend, accountKey } = s.account!;
+  const { backend, accountKey } = accountOf(s, mailbox); // own or shared account (shared-accounts.ts)
   const store = s.config.uidStore;
   const id = mailbox.info.id;
   const wanted = [...new Set(items)];
   const synced = wanted.some((i) => FROM_MAP.has(i));
-  const [map, unseen] = await Promise.all([
-    synced ? syncMailbox(backend, store, accountKey, id) : null,
-    wanted.includes('UNSEEN') ? backend.unseenEmailIds(id) : null,
-  ]);
+  const map = synced ? await syncMailbox(backend, store, accountKey, id) : null;
+  const counted = wanted.includes('UNSEEN') ? await unseenAt(backend, accountKey, id, map!.emailState) : null;
   const live = map?.entries ?? [];
   const value = async (item: StatusItem): Promise<number> => {
     switch (item) {
@@ -59,7 +86,8 @@ export async function mailboxStatus(s: Session, mailbox: ImapMailbox, items: Sta
       case 'UIDVALIDITY': return map!.uidValidity;
       case 'RECENT': return 0; // \Recent is not kept (DESIGN.md rule 6)
       case 'UNSEEN': {
-        const ids = new Set(unseen);
+        if (counted && counted.emailState === map!.emailState) return counted.count; // same state: same set of emails
+        const ids = new Set(await backend.unseenEmailIds(id));
         return live.filter((e) => ids.has(e.emailId)).length;
       }
       case 'DELETED': {
