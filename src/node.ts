@@ -57,13 +57,15 @@ async function main(): Promise<void> {
     sessionUrl = `${server.url}/.well-known/jmap`;
   }
 
-  let authenticator = jmapBasicAuthenticator({ sessionUrl, tenant: config.tenant });
+  // Logins with the same credentials share one JMAP client for --login-share-ms (src/auth/jmap-basic.ts `shareMs`).
+  const shareMs = config.loginShareMs;
+  let authenticator = jmapBasicAuthenticator({ sessionUrl, tenant: config.tenant, shareMs });
   // The tenants file or GATEWAY_TENANTS_JSON, then GATEWAY_TENANT_<ID>_<PROP> overrides (src/config/tenants-env.ts).
   let tenants: TenantsDocument | null = null;
   try {
     tenants = loadTenantsDocument(config.tenants ? { name: config.tenants, text: readFileSync(config.tenants, 'utf8') } : null, process.env);
-    if (tenants) authenticator = tenantAuthenticator(tenants, { logger: log });
-    else if (devIssuer) authenticator = tenantAuthenticator(devIssuerTenants(devIssuer, config.tenant, sessionUrl), { logger: log });
+    if (tenants) authenticator = tenantAuthenticator(tenants, { logger: log, shareMs });
+    else if (devIssuer) authenticator = tenantAuthenticator(devIssuerTenants(devIssuer, config.tenant, sessionUrl), { logger: log, shareMs });
   } catch (err) {
     console.error(`${config.tenants || 'tenants'}: ${err instanceof TenantConfigError ? err.message : String(err)}`);
     process.exit(2);

@@ -46,6 +46,8 @@ export interface NodeConfig {
   doStoreToken: string;
   /** Keep the immutable-data cache in the Durable Objects too (shared), instead of SQLite in --data-dir. */
   doCache: boolean;
+  /** Password logins with the same credentials share one JMAP client this long (0: every login is checked by the store). */
+  loginShareMs: number;
   /** Create the demo account in the embedded store on first start. */
   demo: boolean;
   /** Embedded store without a tenants document: a local development token issuer (src/config/node-dev-issuer.ts). */
@@ -74,6 +76,7 @@ export const OPTIONS: Option[] = [
   { flag: 'tenants', env: 'GATEWAY_TENANTS', type: 'string', key: 'tenants', def: '', help: 'tenants JSON file (schema/tenants.schema.json); or GATEWAY_TENANTS_JSON; overrides GATEWAY_TENANT_<ID>_<PROP>' },
   { flag: 'allow-cleartext-auth', env: 'ALLOW_CLEARTEXT_AUTH', type: 'boolean', key: 'allowCleartextAuth', def: false, help: 'accept passwords without TLS from any peer' },
   { flag: 'loopback-is-secure', env: 'LOOPBACK_IS_SECURE', type: 'boolean', key: 'loopbackIsSecure', def: true, help: 'loopback peers may log in without TLS' },
+  { flag: 'login-share-ms', env: 'LOGIN_SHARE_MS', type: 'number', key: 'loginShareMs', def: 60000, help: 'same-credential logins reuse a JMAP client this long (a changed password is refused within it); 0 = off' },
   { flag: 'auth-failure-delay-ms', env: 'AUTH_FAILURE_DELAY_MS', type: 'number', key: 'authFailureDelayMs', def: 2000, help: 'delay before a failed login answer' },
   { flag: 'header-source', env: 'HEADER_SOURCE', type: 'string', key: 'headerSource', def: 'jmap', help: 'jmap or raw: where header blocks come from' },
   { flag: 'copy-semantics', env: 'COPY_SEMANTICS', type: 'string', key: 'copySemantics', def: 'label', help: 'label or copy: COPY adds a JMAP mailbox or imports a new email' },
