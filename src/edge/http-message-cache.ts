@@ -4,7 +4,7 @@
  * Header blocks travel as base64 in JSON (`CachedMessageWire`). One request per batch.
  */
 import type { CachedMessage } from '../cache/message-cache.ts';
-import { decodeBase64, encodeBase64 } from '../auth/base64.ts';
+import { decodeBase64, encodeBase64 } from '../encoding/base64.ts';
 import { AccountMessageCache, type AccountCacheAccess } from './account-cache.ts';
 import { ByteLru } from '../cache/lru.ts';
 

@@ -1,7 +1,7 @@
 /** SASL mechanisms, known answers from the RFC examples (RFC 4616 §4, RFC 7628 §4.1 and §4.3) and Google's XOAUTH2 page. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBase64, encodeBase64 } from '../../src/auth/base64.ts';
+import { decodeBase64, encodeBase64 } from '../../src/encoding/base64.ts';
 import { oauthBearerChallenge, parseLoginStep, parseOAuthBearer, parsePlain, parseXOAuth2, xoauth2Challenge } from '../../src/auth/sasl.ts';
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

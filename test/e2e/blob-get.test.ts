@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { accountIdOf, jmap, startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 import { ALL } from '../fixtures/messages.ts';
-import { decodeBase64Text } from '../../src/backend/jmap/blobs.ts';
+import { decodeBase64 } from '../../src/encoding/base64.ts';
 
 const NUL = new TextEncoder().encode('From: nul@example.org\r\nSubject: nul\r\n\r\na\u0000b\r\n');
 const MESSAGES = [...ALL, NUL];
@@ -74,7 +74,7 @@ test('the store: Blob/get ranges, notFound, text vs base64, and the capability i
   assert.deepEqual(a.notFound, ['nosuchblob']);
   assert.equal(a.list[0]!.size, blobs[0]!.size);
   assert.ok(MESSAGES.some((m) => Buffer.from(m).toString('base64') === a.list[0]!['data:asBase64']), 'the blob octets, base64');
-  const first4 = Buffer.from(decodeBase64Text(String(a.list[0]!['data:asBase64']))!.subarray(0, 4)).toString('latin1');
+  const first4 = Buffer.from(decodeBase64(String(a.list[0]!['data:asBase64']))!.subarray(0, 4)).toString('latin1');
   assert.equal((r[1]![1].list as Array<Record<string, unknown>>)[0]!['data:asText'], first4, 'RFC 9404 §4.2 offset/length');
   assert.equal((r[2]![1].list as Array<Record<string, unknown>>)[0]!.isTruncated, true, 'a range past the end is truncated');
   assert.equal(r[3]![0], 'error', 'mail methods need urn:ietf:params:jmap:mail in using (RFC 8620 §3.3)');
@@ -82,9 +82,9 @@ test('the store: Blob/get ranges, notFound, text vs base64, and the capability i
 
 test('RFC 4648 §10 base64 vectors decode; malformed input is refused', () => {
   const vectors: Array<[string, string]> = [['', ''], ['Zg==', 'f'], ['Zm8=', 'fo'], ['Zm9v', 'foo'], ['Zm9vYg==', 'foob'], ['Zm9vYmE=', 'fooba'], ['Zm9vYmFy', 'foobar']];
-  for (const [b64, text] of vectors) assert.equal(new TextDecoder().decode(decodeBase64Text(b64)!), text, b64);
-  assert.deepEqual(decodeBase64Text('AP8A'), new Uint8Array([0, 255, 0]));
-  for (const bad of ['Zg=', 'Zm9', 'Z===', 'Zm=v', 'Zm9v\n', 'Zm9v Zm9v', 'Zm9vYm\u00e9y']) assert.equal(decodeBase64Text(bad), null, JSON.stringify(bad));
+  for (const [b64, text] of vectors) assert.equal(new TextDecoder().decode(decodeBase64(b64)!), text, b64);
+  assert.deepEqual(decodeBase64('AP8A'), new Uint8Array([0, 255, 0]));
+  for (const bad of ['Zg=', 'Zm9', 'Z===', 'Zm=v', 'Zm9v\n', 'Zm9v Zm9v', 'Zm9vYm\u00e9y']) assert.equal(decodeBase64(bad), null, JSON.stringify(bad));
 });
 
 test('a FETCH of two different header lists, and of .NOT, on the same messages: each answers its own subset', async () => {

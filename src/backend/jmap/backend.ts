@@ -11,7 +11,8 @@ import { chunk, responseOf, type JmapClient } from './client.ts';
 import { jmapError } from './errors.ts';
 import { pointerToken } from './refs.ts';
 import { readEventStream } from './eventsource.ts';
-import { BLOB, decodeBase64Text } from './blobs.ts';
+import { BLOB } from './blobs.ts';
+import { decodeBase64 } from '../../encoding/base64.ts';
 import { findImported } from './import-readback.ts';
 
 /** Ping interval asked of the push server (RFC 8620 §7.3 `ping`): keeps proxies from closing an idle stream. */
@@ -218,7 +219,7 @@ export class JmapBackend implements MailBackend {
     }
     for (const b of list) {
       const text = b['data:asBase64'];
-      const data = typeof text === 'string' && b.isTruncated !== true ? decodeBase64Text(text) : null;
+      const data = typeof text === 'string' && b.isTruncated !== true ? decodeBase64(text) : null;
       if (data && (typeof b.size !== 'number' || b.size === data.length)) out.set(String(b.id), data);
     }
     return out;

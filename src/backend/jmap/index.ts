@@ -1,6 +1,6 @@
 /** JMAP (RFC 8620/8621) client and MailBackend implementation. */
 export { JmapClient, responseOf, parseSession, retryAfterMs, type JmapClientOptions } from './client.ts';
-export { basicAuth, bearerAuth, base64, type JmapAuth } from './auth.ts';
+export { basicAuth, bearerAuth, type JmapAuth } from './auth.ts';
 export { JmapBackend } from './backend.ts';
 export { JMAP_ERROR_TO_IMAP, jmapError, unavailable, type ImapMapping } from './errors.ts';
 export { ref, refArg, pointerToken } from './refs.ts';

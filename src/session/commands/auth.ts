@@ -6,7 +6,7 @@
 import { ImapError } from '../../protocol/errors.ts';
 import { parseSaslResponse } from '../../protocol/parse.ts';
 import type { CommandOf } from '../../protocol/types.ts';
-import { decodeBase64, encodeBase64 } from '../../auth/base64.ts';
+import { decodeBase64, encodeBase64 } from '../../encoding/base64.ts';
 import {
   LOGIN_CHALLENGES, isSaslMechanism, oauthBearerChallenge, offeredMechanisms, parseLoginStep, parseOAuthBearer, parsePlain,
   parseXOAuth2, xoauth2Challenge, type BearerCredentials, type PasswordCredentials, type SaslMechanism,
