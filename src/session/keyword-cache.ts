@@ -16,6 +16,18 @@
  * entries pass MAX_ENTRIES starts over empty; accounts beyond MAX_ACCOUNTS drop the least recently used.
  */
 import { isCannotCalculateChanges, type EmailMeta, type MailBackend } from '../backend/backend.ts';
+import type { CachedMessage } from '../cache/message-cache.ts';
+
+/**
+ * From this many messages on, FETCH and SEARCH/SORT/THREAD answer keywords from this cache: one `Email/changes`
+ * first, then `Email/get` only for what changed or was never seen. Fewer cost one `Email/get` (a check costs as much).
+ */
+export const KEYWORD_CACHE_MIN = 100;
+
+/** Cached immutable facts + cached keywords: the whole EmailMeta a command needs (`mailboxIds` are the UID map's). */
+export function cachedMeta(c: CachedMessage, keywords: readonly string[]): EmailMeta {
+  return { id: c.emailId, blobId: c.blobId, threadId: c.threadId, mailboxIds: [], keywords: [...keywords], size: c.size, receivedAt: c.receivedAt };
+}
 
 const MAX_ENTRIES = 250_000;
 const MAX_ACCOUNTS = 1_000;

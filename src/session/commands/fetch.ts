@@ -36,7 +36,7 @@ import { MemoryMessageCache, type CachedMessage } from '../../cache/message-cach
 import type { HandlerResult } from '../dispatch.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView, MessageRef } from '../view.ts';
-import { keywordsOf, type AccountKeywords } from '../keyword-cache.ts';
+import { cachedMeta, KEYWORD_CACHE_MIN, keywordsOf, type AccountKeywords } from '../keyword-cache.ts';
 import { forEachRaw } from '../raw-messages.ts';
 import { enableCondstore, freshModseqs, guardHighestModseq, isCondstore, isQresync } from '../condstore.ts';
 import { sendVanishedEarlier } from '../qresync.ts';
@@ -51,11 +51,6 @@ const BATCH_METADATA = 1000;
 /** Keywords-only FETCH (KEYWORDS_ONLY): `Email/get` of `id` + `keywords`, several calls per request. */
 const BATCH_KEYWORDS = 8000;
 const BATCH_WITH_BLOBS = 50;
-/**
- * From this many messages on, FETCH of metadata answers keywords from the keyword cache (../keyword-cache.ts): one
- * `Email/changes` first, then `Email/get` only for what changed or was never seen. Fewer cost one `Email/get`.
- */
-const KEYWORD_CACHE_MIN = 100;
 /** FETCH items answered from the view and the keywords alone (no size, date, blob or thread id of the email). */
 const KEYWORDS_ONLY: ReadonlySet<FetchItem['type']> = new Set<FetchItem['type']>(['UID', 'EMAILID', 'MODSEQ', 'FLAGS']);
 /** RFC 8970 §3.3: a preview MUST NOT exceed 256 characters. */
@@ -82,7 +77,7 @@ export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<H
     if (c.vanished) await sendVanishedEarlier(s, view, c.sequence, since!); // RFC 7162 §3.2.6: before any FETCH
   }
   const batch = need.blob || need.structure ? BATCH_WITH_BLOBS : items.every((i) => KEYWORDS_ONLY.has(i.type)) ? BATCH_KEYWORDS : BATCH_METADATA;
-  const keywords = need.meta && refs.length >= KEYWORD_CACHE_MIN ? accountKeywords(s) : null;
+  const keywords = need.meta && refs.length >= KEYWORD_CACHE_MIN ? keywordsOf(s.account!) : null;
   if (keywords) await keywords.refresh(s.account!.backend);
   const prepare = (i: number) => prepareBatch(s, view, refs.slice(i, i + batch), items, need, keywords);
   // One batch ahead, unless the fetch sets \Seen (stored only for data about to be sent): the next batch's JMAP
@@ -96,11 +91,6 @@ export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<H
     await emit();
     if (!ahead && i + batch < refs.length) next = prepare(i + batch);
   }
-}
-
-/** The keyword cache of this account on this JMAP server (the session URL keeps two stores' states apart). */
-function accountKeywords(s: Session): AccountKeywords {
-  return keywordsOf(s.account!);
 }
 
 function needsOf(items: FetchItem[], readOnly: boolean): Need {
@@ -193,7 +183,7 @@ async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], i
     for (const id of ids) {
       const c = cached.get(id);
       const k = (c || keywordsOnly) && keywords.get(id);
-      if (k && c) known.push({ id, blobId: c.blobId, threadId: c.threadId, mailboxIds: [], keywords: [...k], size: c.size, receivedAt: c.receivedAt });
+      if (k && c) known.push(cachedMeta(c, k));
       else if (k) known.push({ id, blobId: '', threadId: '', mailboxIds: [], keywords: [...k], size: 0, receivedAt: '' }); // never read (KEYWORDS_ONLY)
     }
   }

@@ -9,10 +9,8 @@
  * one `Email/changes`. Fewer messages: one `Email/get`, as before (a cache check would cost as much).
  */
 import type { EmailMeta } from '../../backend/backend.ts';
-import { keywordsOf } from '../keyword-cache.ts';
+import { cachedMeta, KEYWORD_CACHE_MIN, keywordsOf } from '../keyword-cache.ts';
 import type { Session } from '../session.ts';
-
-export const KEYWORD_CACHE_MIN = 100;
 
 /** The metadata of `ids` still in the store (missing ids are absent from the result). */
 export async function metasOf(s: Session, ids: string[]): Promise<Map<string, EmailMeta>> {
@@ -31,7 +29,7 @@ export async function metasOf(s: Session, ids: string[]): Promise<Map<string, Em
   for (const id of ids) {
     const c = cached.get(id);
     const k = c && keywords.get(id);
-    if (c && k) out.set(id, { id, blobId: c.blobId, threadId: c.threadId, mailboxIds: [], keywords: [...k], size: c.size, receivedAt: c.receivedAt });
+    if (c && k) out.set(id, cachedMeta(c, k));
     else ask.push(id);
   }
   if (ask.length > 0) {
