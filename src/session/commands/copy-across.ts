@@ -15,15 +15,14 @@
  */
 import type { BlobImport } from '../../backend/backend.ts';
 import { ImapError } from '../../protocol/errors.ts';
-import { formatSequence } from '../../protocol/sequence.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import { leaveMailbox } from '../expunge.ts';
 import type { ImapMailbox } from '../mailboxes.ts';
-import { expungedHighest } from '../qresync.ts';
 import type { Session } from '../session.ts';
 import { accountOf } from '../shared-accounts.ts';
 import type { MailboxView, MessageRef } from '../view.ts';
 import { openTarget } from './target.ts';
+import { settleCopy } from './copy-settle.ts';
 
 /** Copies (or moves) `refs` of the selected `view` into `target`, which lives in another account. */
 export async function copyAcross(s: Session, move: boolean, view: MailboxView, refs: MessageRef[], target: ImapMailbox): Promise<HandlerResult> {
@@ -49,17 +48,8 @@ export async function copyAcross(s: Session, move: boolean, view: MailboxView, r
       throw err;
     }
   }
-  const assigned = await uidStore.assign(to.accountKey, dest, created);
-  const srcUids = refs.map((r) => r.uid);
-  const destUids = created.map((id) => assigned.get(id)!);
-  await uidStore.setDeleted(to.accountKey, dest, destUids.filter((_, i) => view.deleted.has(srcUids[i]!)), true);
-  const copyUid = { name: 'COPYUID', data: `${uidValidity} ${formatSequence(srcUids)} ${formatSequence(destUids)}` };
-  if (!move) return { code: copyUid, text: 'COPY completed' };
-  // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGEs.
-  await s.send({ type: 'status', status: 'OK', code: copyUid, text: 'Moved' });
-  await uidStore.expunge(from.accountKey, source, srcUids);
-  await uidStore.setDeleted(from.accountKey, source, srcUids, false);
-  await view.remove(s, new Set(srcUids), true);
-  const code = await expungedHighest(s, srcUids.length); // RFC 6851 §4.4: [HIGHESTMODSEQ] under QRESYNC
-  return code ? { code, text: 'MOVE completed' } : { text: 'MOVE completed' };
+  return settleCopy(s, view, move, {
+    destKey: to.accountKey, dest, uidValidity, sameMailbox: false,
+    copies: refs.map((r, i) => ({ uid: r.uid, emailId: created[i]!, carryDeleted: true })),
+  });
 }

@@ -30,18 +30,17 @@
  */
 import type { BlobImport, EmailMeta } from '../../backend/backend.ts';
 import { ImapError } from '../../protocol/errors.ts';
-import { formatSequence } from '../../protocol/sequence.ts';
 import type { CommandOf } from '../../protocol/types.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import { leaveMailbox } from '../expunge.ts';
 import type { Session } from '../session.ts';
 import type { MessageRef } from '../view.ts';
-import { expungedHighest } from '../qresync.ts';
 import { openTarget, targetMailbox } from './target.ts';
 import { recordCopies } from '../objectid.ts';
 import { copySemantics } from '../policy.ts';
 import { accountOf } from '../shared-accounts.ts';
 import { copyAcross } from './copy-across.ts';
+import { settleCopy } from './copy-settle.ts';
 
 /** How one message reaches the destination. */
 type Plan = 'label' | 'import' | 'already';
@@ -87,25 +86,8 @@ export async function copyMoveCommand(s: Session, c: CommandOf<'COPY' | 'MOVE'>)
   }
 
   let n = 0;
-  const destIds = plans.map(([, m, p]) => (p === 'import' ? created[n++]! : m.id));
-  const { uidStore } = s.config;
-  const assigned = await uidStore.assign(account.accountKey, dest, destIds);
-  const srcUids = plans.map(([r]) => r.uid);
-  const destUids = destIds.map((id) => assigned.get(id)!);
-  const carried = plans.flatMap(([r, , p], i) => (p !== 'already' && view.deleted.has(r.uid) ? [destUids[i]!] : []));
-  await uidStore.setDeleted(account.accountKey, dest, carried, true);
-  const copyUid = { name: 'COPYUID', data: `${uidValidity} ${formatSequence(srcUids)} ${formatSequence(destUids)}` };
-
-  if (!move) {
-    if (dest === source) await view.refresh(s); // the copies are new messages of this mailbox: EXISTS (RFC 9051 §7.4.1)
-    return { code: copyUid, text: 'COPY completed' };
-  }
-  // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGEs.
-  await s.send({ type: 'status', status: 'OK', code: copyUid, text: 'Moved' });
-  await uidStore.expunge(account.accountKey, source, srcUids);
-  await uidStore.setDeleted(account.accountKey, source, srcUids, false);
-  await view.remove(s, new Set(srcUids), true);
-  if (dest === source) await view.refresh(s);
-  const code = await expungedHighest(s, srcUids.length); // RFC 6851 §4.4: [HIGHESTMODSEQ] under QRESYNC
-  return code ? { code, text: 'MOVE completed' } : { text: 'MOVE completed' };
+  return settleCopy(s, view, move, {
+    destKey: account.accountKey, dest, uidValidity, sameMailbox: dest === source,
+    copies: plans.map(([r, m, p]) => ({ uid: r.uid, emailId: p === 'import' ? created[n++]! : m.id, carryDeleted: p !== 'already' })),
+  });
 }
