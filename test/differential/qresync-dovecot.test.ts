@@ -7,11 +7,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { dovecotVersion, startDovecot, type DovecotInstance } from '../helpers/dovecot.ts';
-import { startTestBed, type TestBed } from '../helpers/gateway.ts';
+import { dovecotVersion } from '../helpers/dovecot.ts';
+import { uidsOf } from '../helpers/imap-values.ts';
+import { startSideBySide, type SideBySide } from '../helpers/side-by-side.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 const N = 20;
@@ -29,13 +27,6 @@ interface Digest {
   vanished: number[];
   fetch: Array<[number, string]>;
   tagged: string;
-}
-
-function uidsOf(set: string): number[] {
-  return set.split(',').flatMap((part) => {
-    const [a, b] = part.split(':').map(Number);
-    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, k) => a! + k);
-  });
 }
 
 function digest(lines: string[]): Digest {
@@ -57,26 +48,16 @@ if (!version) {
   if (process.env.CI) test('QRESYNC vs Dovecot: Dovecot is installed (CI)', () => assert.fail('Dovecot imapd missing: run npm run peers as root'));
   else process.stderr.write('\n!!!!!!!! Dovecot imapd missing: QRESYNC differential NOT RUN (npm run peers) !!!!!!!!\n\n');
 } else {
-  let dir = '';
-  let dovecot: DovecotInstance;
-  let bed: TestBed;
+  let pair: SideBySide;
   const servers: Record<'dovecot' | 'gateway', { port: number; user: string; password: string; v: number; h: number }> = {} as never;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gw-qresync-dovecot-'));
     const messages = Array.from({ length: N }, (_, i) => message(i + 1));
-    [dovecot, bed] = await Promise.all([
-      startDovecot({ dir, user: USER, password: PASSWORD, messages, internalDateMs: (i) => T0 + i * 1000 }),
-      startTestBed(),
-    ]);
-    messages.forEach((raw, i) => bed.store.importMessage(bed.user, 'inbox', raw, { receivedAt: new Date(T0 + i * 1000) }));
-    servers.dovecot = { port: dovecot.port, user: USER, password: PASSWORD, v: 0, h: 0 };
-    servers.gateway = { port: bed.imapPort, user: bed.user, password: bed.password, v: 0, h: 0 };
+    pair = await startSideBySide({ prefix: 'gw-qresync-dovecot-', user: USER, password: PASSWORD, messages, t0: T0 });
+    servers.dovecot = { ...pair.servers.dovecot, v: 0, h: 0 };
+    servers.gateway = { ...pair.servers.gateway, v: 0, h: 0 };
   });
-  after(async () => {
-    await Promise.all([dovecot?.stop(), bed?.close()]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => pair?.close());
 
   const login = async (name: keyof typeof servers): Promise<RawClient> => {
     const s = servers[name];

@@ -10,11 +10,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { dovecotVersion, startDovecot, type DovecotInstance } from '../helpers/dovecot.ts';
-import { startTestBed, type TestBed } from '../helpers/gateway.ts';
+import { dovecotVersion } from '../helpers/dovecot.ts';
+import { uidsOf } from '../helpers/imap-values.ts';
+import { startSideBySide, type SideBySide } from '../helpers/side-by-side.ts';
 import { RawClient } from '../helpers/raw-client.ts';
 
 const N = 8;
@@ -32,13 +30,6 @@ interface Digest {
   vanished: number[];
   highest: boolean;
   tagged: string;
-}
-
-function uidsOf(set: string): number[] {
-  return set.split(',').flatMap((part) => {
-    const [a, b] = part.split(':').map(Number);
-    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, k) => a! + k);
-  });
 }
 
 function digest(lines: string[]): Digest {
@@ -61,26 +52,15 @@ if (!version) {
   if (process.env.CI) test('untagged updates vs Dovecot: Dovecot is installed (CI)', () => assert.fail('Dovecot imapd missing: run npm run peers as root'));
   else process.stderr.write('\n!!!!!!!! Dovecot imapd missing: untagged-updates differential NOT RUN (npm run peers) !!!!!!!!\n\n');
 } else {
-  let dir = '';
-  let dovecot: DovecotInstance;
-  let bed: TestBed;
-  const servers = {} as Record<'dovecot' | 'gateway', { port: number; user: string; password: string }>;
+  let pair: SideBySide;
+  let servers: SideBySide['servers'];
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'gw-untagged-dovecot-'));
     const messages = Array.from({ length: N }, (_, i) => message(i + 1));
-    [dovecot, bed] = await Promise.all([
-      startDovecot({ dir, user: USER, password: PASSWORD, messages, internalDateMs: (i) => T0 + i * 1000 }),
-      startTestBed(),
-    ]);
-    messages.forEach((raw, i) => bed.store.importMessage(bed.user, 'inbox', raw, { receivedAt: new Date(T0 + i * 1000) }));
-    servers.dovecot = { port: dovecot.port, user: USER, password: PASSWORD };
-    servers.gateway = { port: bed.imapPort, user: bed.user, password: bed.password };
+    pair = await startSideBySide({ prefix: 'gw-untagged-dovecot-', user: USER, password: PASSWORD, messages, t0: T0 });
+    servers = pair.servers;
   });
-  after(async () => {
-    await Promise.all([dovecot?.stop(), bed?.close()]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => pair?.close());
 
   /**
    * One step: a command of A or B, or A's IDLE around B's commands (A's lines read until its tagged OK after DONE;

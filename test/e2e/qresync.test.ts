@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { ImapFlow } from 'imapflow';
 import { accountIdOf, jmap, startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { uidsOf } from '../helpers/imap-values.ts';
 
 let bed: TestBed;
 let accountId = '';
@@ -56,14 +57,6 @@ function num(re: RegExp, lines: string[]): number {
   const m = lines.map((l) => re.exec(l)).find((x) => x);
   assert.ok(m, `${re} not in ${JSON.stringify(lines)}`);
   return Number(m[1]);
-}
-
-/** The UIDs of a sequence set written by the server (`1:3,7`). */
-function uidsOf(set: string): number[] {
-  return set.split(',').flatMap((part) => {
-    const [a, b] = part.split(':').map(Number);
-    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, k) => a! + k);
-  });
 }
 
 /** A client cache: UID -> flags (sorted, so sets compare). */

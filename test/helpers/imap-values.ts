@@ -211,3 +211,11 @@ export function show(v: Value | undefined): string {
   if (Array.isArray(v)) return `(${v.map(show).join(' ')})`;
   return v;
 }
+
+/** The numbers of a sequence set as a server writes it (`1:3,7`; RFC 9051 §9 `sequence-set` without `*`). */
+export function uidsOf(set: string): number[] {
+  return set.split(',').flatMap((part) => {
+    const [a, b] = part.split(':').map(Number);
+    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, k) => a! + k);
+  });
+}

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cyrusAvailable, seedViaJmap, startCyrusBed, type CyrusBed } from '../helpers/cyrus.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { uidsOf } from '../helpers/imap-values.ts';
 
 const INITIAL = 60;
 const CHANGES = 200;
@@ -44,10 +45,6 @@ if (cyrusAvailable('QRESYNC over Cyrus')) {
       if (m) cache.set(Number(m[1]), m[2]!.split(' ').filter(Boolean).sort());
     }
   };
-  const uidsOf = (set: string): number[] => set.split(',').flatMap((part) => {
-    const [a, b] = part.split(':').map(Number);
-    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, k) => a! + k);
-  });
 
   test('Cyrus: after 200 changes, SELECT (QRESYNC) brings a client cache exactly to the server state', async () => {
     const c1 = await login();
