@@ -7,6 +7,7 @@
  */
 import type { ImapError } from './errors.ts';
 import { formatSequence } from './sequence.ts';
+import { OutputSink } from './sink.ts';
 import type {
   Address, Envelope, FetchResponseItem, ListExtendedItem, Namespace, NString, Response, ResponseCode, Section,
   ThreadNode, Value,
@@ -22,42 +23,29 @@ const MAX_QUOTED = 1000;
 
 const UTF8 = new TextEncoder();
 
-/** Accumulates text and literal octets into one buffer. */
+/** Writes a response's text and literal octets into an OutputSink (./sink.ts). */
 class Out {
-  private readonly parts: Uint8Array[] = [];
-  private text = '';
-  constructor(readonly utf8: boolean) {}
+  constructor(readonly sink: OutputSink, readonly utf8: boolean) {}
 
   put(s: string): this {
-    this.text += s;
+    this.sink.text(s);
     return this;
   }
 
-  bytes(b: Uint8Array): this {
-    this.flush();
-    this.parts.push(b);
+  /** A non-negative integer (written as `String(n)` would). */
+  num(n: number): this {
+    this.sink.int(n);
     return this;
   }
 
-  private flush(): void {
-    if (this.text) this.parts.push(UTF8.encode(this.text));
-    this.text = '';
-  }
-
-  finish(): Uint8Array {
-    this.put('\r\n').flush();
-    if (this.parts.length === 1) return this.parts[0]!;
-    const out = new Uint8Array(this.parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+  finish(): void {
+    this.sink.byte(0x0d);
+    this.sink.byte(0x0a);
   }
 
   /** RFC 9051 §9 `string` (quoted or literal). */
   string(s: string | Uint8Array): this {
+    if (typeof s === 'string' && this.quoted7bit(s)) return this;
     const bytes = typeof s === 'string' ? UTF8.encode(s) : s;
     if (canQuote(bytes, this.utf8)) {
       const text = typeof s === 'string' ? s : new TextDecoder().decode(bytes);
@@ -66,13 +54,38 @@ class Out {
     return this.literal(bytes);
   }
 
+  /** The common case of `string`: 7-bit text without NUL, CR or LF, short enough to quote. False if not that. */
+  private quoted7bit(s: string): boolean {
+    const n = s.length;
+    if (n > MAX_QUOTED) return false;
+    let escapes = false;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0 || c === 0x0a || c === 0x0d || c >= 0x80) return false;
+      if (c === 0x22 || c === 0x5c) escapes = true;
+    }
+    if (escapes) {
+      this.put(`"${s.replace(/["\\]/g, '\\$&')}"`);
+    } else {
+      this.sink.byte(0x22);
+      this.sink.text(s);
+      this.sink.byte(0x22);
+    }
+    return true;
+  }
+
   nstring(s: NString): this {
     return s === null ? this.put('NIL') : this.string(s);
   }
 
   /** `{n}` literal, or `~{n}` literal8 (RFC 3516 §4.2) when binary and the data contains NUL. */
   literal(b: Uint8Array, binary = false): this {
-    return this.put(`${binary && b.includes(0) ? '~' : ''}{${b.length}}\r\n`).bytes(b);
+    if (binary && b.includes(0)) this.sink.byte(0x7e);
+    this.sink.byte(0x7b);
+    this.sink.int(b.length);
+    this.sink.text('}\r\n');
+    this.sink.bytes(b);
+    return this;
   }
 
   /** RFC 9051 §9 `astring`: an atom when it is one, else a string. */
@@ -131,7 +144,14 @@ function code(out: Out, c: ResponseCode | undefined): void {
 
 /** Encode one response as the octets to send, CRLF included. */
 export function encodeResponse(r: Response, opts: EncodeOptions = {}): Uint8Array {
-  const out = new Out(!!opts.utf8);
+  const sink = new OutputSink();
+  encodeResponseTo(r, sink, opts);
+  return sink.takeOne();
+}
+
+/** Encode one response into `sink` (a session's output chunk), CRLF included. */
+export function encodeResponseTo(r: Response, sink: OutputSink, opts: EncodeOptions = {}): void {
+  const out = new Out(sink, !!opts.utf8);
   switch (r.type) {
     case 'continue':
       out.put(`+ ${cleanText(r.text)}`);
@@ -212,7 +232,12 @@ export function encodeResponse(r: Response, opts: EncodeOptions = {}): Uint8Arra
       for (const t of r.threads) thread(out, t);
       break;
     case 'FETCH':
-      out.put(`* ${r.seq} FETCH `).list(r.items, (item) => fetchItem(out, item));
+      out.put('* ').num(r.seq).put(' FETCH (');
+      for (let i = 0; i < r.items.length; i++) {
+        if (i > 0) sink.byte(0x20);
+        fetchItem(out, r.items[i]!);
+      }
+      out.put(')');
       break;
     case 'QUOTA':
       out.put('* QUOTA ').astring(r.root).put(' ');
@@ -227,7 +252,7 @@ export function encodeResponse(r: Response, opts: EncodeOptions = {}): Uint8Arra
       for (const v of r.data) out.put(' ').value(v);
       break;
   }
-  return out.finish();
+  out.finish();
 }
 
 function namespaces(out: Out, list: Namespace[] | null): Out {
@@ -257,6 +282,14 @@ function thread(out: Out, node: ThreadNode): void {
   out.put(')');
 }
 
+/** `BODY[section]` as octets per Section object: a FETCH names one section for every message it answers. */
+const bodyPrefixes = new WeakMap<Section, Uint8Array>();
+function bodyPrefix(s: Section): Uint8Array {
+  let octets = bodyPrefixes.get(s);
+  if (octets === undefined) bodyPrefixes.set(s, (octets = UTF8.encode(`BODY[${formatSection(s)}]`)));
+  return octets;
+}
+
 /** RFC 9051 §9 `section` text, e.g. `1.2.HEADER.FIELDS (DATE FROM)`. */
 export function formatSection(s: Section): string {
   const parts: string[] = [];
@@ -270,10 +303,15 @@ export function formatSection(s: Section): string {
 function fetchItem(out: Out, item: FetchResponseItem): void {
   switch (item.type) {
     case 'FLAGS':
-      out.put(`FLAGS (${item.flags.join(' ')})`);
+      out.put('FLAGS (');
+      for (let i = 0; i < item.flags.length; i++) {
+        if (i > 0) out.sink.byte(0x20);
+        out.put(item.flags[i]!);
+      }
+      out.put(')');
       break;
     case 'UID':
-      out.put(`UID ${item.uid}`);
+      out.put('UID ').num(item.uid);
       break;
     case 'INTERNALDATE':
       out.put(`INTERNALDATE "${formatDateTime(item.date)}"`);
@@ -282,7 +320,7 @@ function fetchItem(out: Out, item: FetchResponseItem): void {
       out.put(item.date === null ? 'SAVEDATE NIL' : `SAVEDATE "${formatDateTime(item.date)}"`);
       break;
     case 'RFC822.SIZE':
-      out.put(`RFC822.SIZE ${item.size}`);
+      out.put('RFC822.SIZE ').num(item.size);
       break;
     case 'ENVELOPE':
       out.put('ENVELOPE ');
@@ -292,7 +330,9 @@ function fetchItem(out: Out, item: FetchResponseItem): void {
       out.put(item.extended ? 'BODYSTRUCTURE ' : 'BODY ').value(item.structure);
       break;
     case 'BODY':
-      out.put(`BODY[${formatSection(item.section)}]${item.origin !== undefined ? `<${item.origin}>` : ''} `);
+      out.sink.bytes(bodyPrefix(item.section));
+      if (item.origin !== undefined) out.put('<').num(item.origin).put('>');
+      out.sink.byte(0x20);
       if (item.data === null) out.put('NIL');
       else out.literal(item.data);
       break;

@@ -45,14 +45,13 @@ export class BlobCache {
 
   /** The cached derivations of a blob (marks it recently used), or undefined. */
   get(accountKey: string, blobId: string): BlobDerived | undefined {
-    return this.lru.get(cacheKey(accountKey, blobId));
+    return this.lru.get(blobId, accountKey);
   }
 
   /** Merges `patch` into the blob's entry and evicts least recently used entries over the budget. */
   put(accountKey: string, blobId: string, patch: BlobDerived): void {
-    const key = cacheKey(accountKey, blobId);
-    const value = { ...this.lru.get(key), ...patch };
-    this.lru.set(key, value, key.length * 2 + weigh(value));
+    const value = { ...this.lru.get(blobId, accountKey), ...patch };
+    this.lru.set(blobId, value, keyBytes(accountKey, blobId) + weigh(value), accountKey);
   }
 
   clear(): void {
@@ -60,8 +59,9 @@ export class BlobCache {
   }
 }
 
-function cacheKey(accountKey: string, blobId: string): string {
-  return `${accountKey}\u0000${blobId}`;
+/** The weight of an entry's key: as if `${scope}\0${id}` (the scope string itself is shared by its entries). */
+function keyBytes(scope: string, id: string): number {
+  return (scope.length + 1 + id.length) * 2;
 }
 
 /** Rough memory weight of a cached value: 2 bytes per string char, 8 per number/null, 16 per node. */
@@ -84,19 +84,33 @@ export const blobCache = new BlobCache();
  */
 export class HeaderSubsetCache {
   private readonly lru: ByteLru<Uint8Array>;
+  private readonly scopes = new Map<string, string>();
 
   constructor(readonly maxBytes = 16 * 1024 * 1024) {
     this.lru = new ByteLru(maxBytes);
   }
 
-  /** The cached subset, or the one `compute` makes (then kept). `fields` as the client named them: case-folded here. */
-  get(accountKey: string, blobId: string, fields: readonly string[], not: boolean, compute: () => Uint8Array): Uint8Array {
-    const key = `${cacheKey(accountKey, blobId)}\u0000${not ? '!' : ''}${fieldsKey(fields)}`;
-    const hit = this.lru.get(key);
-    if (hit) return hit;
-    const value = compute();
-    this.lru.set(key, value, key.length * 2 + value.length + 48);
-    return value;
+  /**
+   * The scope of one (account, field list, NOT) combination, to compute once per command and pass to `get`/`put`:
+   * `fields` as the client named them (case-folded here).
+   */
+  scope(accountKey: string, fields: readonly string[], not: boolean): string {
+    const scope = `${accountKey}\u0000${not ? '!' : ''}${fieldsKey(fields)}`;
+    // The same string object every time: lookups then compare keys by identity, not by their ~200 characters.
+    const known = this.scopes.get(scope);
+    if (known !== undefined) return known;
+    if (this.scopes.size >= 1_000) this.scopes.clear();
+    this.scopes.set(scope, scope);
+    return scope;
+  }
+
+  /** The cached subset of the blob for a `scope()`, or undefined. */
+  get(scope: string, blobId: string): Uint8Array | undefined {
+    return this.lru.get(blobId, scope);
+  }
+
+  put(scope: string, blobId: string, value: Uint8Array): void {
+    this.lru.set(blobId, value, keyBytes(scope, blobId) + value.length + 48, scope);
   }
 
   clear(): void {

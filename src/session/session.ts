@@ -6,7 +6,8 @@
  * an `ImapError` and becomes the tagged answer; BYE ends the session. Nothing here knows about sockets.
  */
 import { ImapError } from '../protocol/errors.ts';
-import { encodeResponse } from '../protocol/encode.ts';
+import { encodeResponse, encodeResponseTo, type EncodeOptions } from '../protocol/encode.ts';
+import { OutputSink } from '../protocol/sink.ts';
 import { parseCommand } from '../protocol/parse.ts';
 import type { Command, CommandType, Response } from '../protocol/types.ts';
 import type { SessionPort } from '../transport/pump.ts';
@@ -52,9 +53,8 @@ export class Session implements SessionPort {
   finished = false;
 
   private lineWaiter: LineWaiter | null = null;
-  /** Responses gathered while a command runs (see `send`). */
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** Responses gathered while a command runs (see `send`); it holds no buffer between commands (sink.ts). */
+  private readonly output = new OutputSink({ chunk: OUTPUT_CHUNK + LARGE_LITERAL, largeLiteral: LARGE_LITERAL, initial: 1024 });
   /** Run once when the session ends (BYE, LOGOUT, disconnect): releases subscriptions such as IDLE's. */
   private readonly cleanups: Array<() => void> = [];
   private tlsRequested = false;
@@ -83,28 +83,36 @@ export class Session implements SessionPort {
    * itself. Outside a command (greeting, IDLE updates, shutdown) each response is written at once.
    */
   send(response: Response): Promise<void> {
-    const bytes = encodeResponse(response, { utf8: isUtf8(this) }); // RFC 6855 §3, RFC 9051 Appendix A
-    if (!this.running) return this.io.write(bytes);
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.length;
-    return this.pendingBytes >= OUTPUT_CHUNK ? this.flush() : Promise.resolve();
+    return this.sendSoon(response) ?? DONE;
   }
 
-  /** Write what `send` gathered (back-pressure: resolves when the transport took it). */
-  async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const chunks = this.pending;
-    const total = this.pendingBytes;
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (chunks.length === 1) return this.io.write(chunks[0]!);
-    const joined = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      joined.set(c, at);
-      at += c.length;
+  /**
+   * `send` for loops of many responses (a FETCH): null when the response was only gathered (nothing to wait for),
+   * else the write to await.
+   */
+  sendSoon(response: Response): Promise<void> | null {
+    const opts = isUtf8(this) ? UTF8_ON : UTF8_OFF; // RFC 6855 §3, RFC 9051 Appendix A
+    if (!this.running) return this.io.write(encodeResponse(response, opts));
+    const before = this.output.length;
+    try {
+      encodeResponseTo(response, this.output, opts);
+    } catch (err) {
+      this.output.rewind(before); // never half a response on the wire
+      throw err;
     }
-    await this.io.write(joined);
+    return this.output.length >= OUTPUT_CHUNK ? this.flush() : null;
+  }
+
+  /**
+   * Write what `send` gathered (back-pressure: resolves when the transport took it). The chunk is handed over, not
+   * reused; literal data of LARGE_LITERAL octets or more goes to the transport as its own array, uncopied.
+   */
+  async flush(): Promise<void> {
+    if (this.output.length === 0) return;
+    const parts = this.output.take();
+    if (parts.length === 1) return this.io.write(parts[0]!);
+    // All handed over at once, in order: a send made while these are written cannot slip between them.
+    await Promise.all(parts.map((part) => this.io.write(part)));
   }
 
   async bye(text: string, code?: { name: string; data?: string }): Promise<void> {
@@ -117,12 +125,7 @@ export class Session implements SessionPort {
 
   /** Register something to undo when the session ends; returns a function that runs it early (and only once). */
   onEnd(fn: () => void): () => void {
-    let done = false;
-    const once = (): void => {
-      if (done) return;
-      done = true;
-      fn();
-    };
+    const once = runOnce(fn);
     this.cleanups.push(once);
     return once;
   }
@@ -311,8 +314,26 @@ export class Session implements SessionPort {
   }
 }
 
+/**
+ * `fn` wrapped to run at most once. Returned, not bound to a name: under tsx (esbuild keepNames) a named closure
+ * gets its own property store and map, ~330 bytes per idle connection each (issue 8).
+ */
+function runOnce(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
 /** Gathered output is written once it reaches this size (and at the end of each command). */
 const OUTPUT_CHUNK = 64 * 1024;
+/** Literal data this long is written as it is rather than copied into the output chunk (a whole BODY[]). */
+const LARGE_LITERAL = 16 * 1024;
+const DONE = Promise.resolve();
+const UTF8_ON: EncodeOptions = { utf8: true };
+const UTF8_OFF: EncodeOptions = { utf8: false };
 
 const STATE_PHRASE: Record<SessionState, string> = {
   'not-authenticated': 'before authentication',

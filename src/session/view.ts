@@ -9,7 +9,7 @@ import type { FetchResponseItem, SequenceSet } from '../protocol/types.ts';
 import { expandSequence, lowerBound, matchUids } from '../protocol/sequence.ts';
 import type { ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
-import { catchUp, syncMailbox, type SyncedMailbox } from './sync.ts';
+import { catchUp, syncMailbox, type Prefetch, type SyncedMailbox } from './sync.ts';
 import { accountOf, inReadOnlyAccount } from './shared-accounts.ts';
 import { keywordToFlag } from './flags.ts';
 import { freshModseqs, isCondstore, isQresync } from './condstore.ts';
@@ -22,11 +22,16 @@ export interface MessageRef {
 }
 
 export class MailboxView {
-  uids: number[] = [];
-  emailIds: string[] = [];
+  /** UIDs ascending (index + 1 = sequence number). Read-only: may be the sync's shared column (sync.ts Columns). */
+  uids: readonly number[] = [];
+  /** Email ids, same index. Read-only, shared like `uids`. */
+  emailIds: readonly string[] = [];
   uidNext = 1;
   emailState = '';
-  /** RFC 7162 §3.1 mod-sequence of each message (same index as `uids`), as last read from the UID store. */
+  /**
+   * RFC 7162 §3.1 mod-sequence of each message (same index as `uids`), as last read from the UID store. May be the
+   * sync's shared array: change it through `setModseqs` only (copy on first write).
+   */
   modseqs: number[] = [];
   /** RFC 7162 §3.1.1 HIGHESTMODSEQ as of the last sync this view adopted. */
   highestModseq = 1;
@@ -70,19 +75,24 @@ export class MailboxView {
     return this.mailbox.info.id;
   }
 
-  static async open(s: Session, mailbox: ImapMailbox, readOnly: boolean): Promise<MailboxView> {
+  /** `prefetch`: the sync's first `Email/changes` page when SELECT already has it (tree-cache.ts, sync.ts Prefetch). */
+  static async open(s: Session, mailbox: ImapMailbox, readOnly: boolean, prefetch?: Prefetch): Promise<MailboxView> {
     const account = accountOf(s, mailbox); // the user's own, or a shared account (shared-accounts.ts)
-    const synced = await syncMailbox(account.backend, s.config.uidStore, account.accountKey, mailbox.info.id);
+    const synced = await syncMailbox(account.backend, s.config.uidStore, account.accountKey, mailbox.info.id, prefetch);
     const view = new MailboxView(mailbox, readOnly, synced.uidValidity);
     view.adopt(synced);
     view.deleted = await s.config.uidStore.getDeleted(account.accountKey, mailbox.info.id);
     return view;
   }
 
+  /** `modseqs` is the sync's shared array (SyncedMailbox.modseqs): copied before the first change (setModseqs). */
+  private modseqsShared = false;
+
   private adopt(synced: SyncedMailbox): void {
-    this.uids = synced.columns.uids.slice(); // the shared columns, copied (sync.ts Columns)
-    this.emailIds = synced.columns.emailIds.slice();
+    this.uids = synced.columns.uids; // the shared columns (sync.ts Columns), never changed in place: O(1) at 100k
+    this.emailIds = synced.columns.emailIds;
     this.modseqs = synced.modseqs;
+    this.modseqsShared = true;
     this.highestModseq = Math.max(this.highestModseq, synced.highestModseq);
     this.reportedModseq = synced.highestModseq;
     this.uidNext = synced.uidNext;
@@ -174,6 +184,7 @@ export class MailboxView {
     this.uids = this.uids.filter((_, i) => keep[i]);
     this.emailIds = this.emailIds.filter((_, i) => keep[i]);
     this.modseqs = this.modseqs.filter((_, i) => keep[i]);
+    this.modseqsShared = false;
     for (const u of uids) this.deleted.delete(u);
     for (const u of uids) this.shown.delete(u);
   }
@@ -201,6 +212,7 @@ export class MailboxView {
 
   /** Record mod-sequences read from the store (uid -> modseq); UIDs not in the view are ignored. */
   setModseqs(fresh: ReadonlyMap<number, number>, highest?: number): void {
+    if (this.modseqsShared) { this.modseqs = this.modseqs.slice(); this.modseqsShared = false; }
     this.uids.forEach((uid, i) => {
       const m = fresh.get(uid);
       if (m !== undefined) this.modseqs[i] = m;
@@ -210,8 +222,11 @@ export class MailboxView {
 
   /** IMAP flags of a message: its JMAP keywords, plus the gateway's `\Deleted`. */
   flagsOf(uid: number, keywords: string[]): string[] {
+    const deleted = this.deleted.has(uid);
+    if (keywords.length === 0) return deleted ? ['\\Deleted'] : []; // the common cases without the sorting below
+    if (keywords.length === 1 && !deleted) return [keywordToFlag(keywords[0]!)];
     const flags = keywords.map(keywordToFlag);
-    if (this.deleted.has(uid)) flags.push('\\Deleted');
+    if (deleted) flags.push('\\Deleted');
     // A stable order whatever order the store keeps keywords in: system flags A-Z (as in RFC 9051's examples), then keywords.
     const system = flags.filter((f) => f.startsWith('\\')).sort();
     return [...system, ...flags.filter((f) => !f.startsWith('\\'))];

@@ -37,9 +37,10 @@ import type { HandlerResult } from '../dispatch.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView, MessageRef } from '../view.ts';
 import { cachedMeta, KEYWORD_CACHE_MIN, keywordsOf, type AccountKeywords } from '../keyword-cache.ts';
-import { forEachRaw } from '../raw-messages.ts';
+import { forEachRaw, rawSourceOf } from '../raw-messages.ts';
 import { enableCondstore, freshModseqs, guardHighestModseq, isCondstore, isQresync } from '../condstore.ts';
 import { sendVanishedEarlier } from '../qresync.ts';
+import { settleOwnWrite } from '../sync.ts';
 import { originsOf } from '../objectid.ts';
 import type { EmailOrigin } from '../../uidmap/store.ts';
 
@@ -77,9 +78,10 @@ export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<H
     if (c.vanished) await sendVanishedEarlier(s, view, c.sequence, since!); // RFC 7162 §3.2.6: before any FETCH
   }
   const batch = need.blob || need.structure ? BATCH_WITH_BLOBS : items.every((i) => KEYWORDS_ONLY.has(i.type)) ? BATCH_KEYWORDS : BATCH_METADATA;
-  const keywords = need.meta && refs.length >= KEYWORD_CACHE_MIN ? keywordsOf(s.account!) : null;
+  const keywords = need.meta && refs.length >= KEYWORD_CACHE_MIN ? keywordsOf(s.account!, s.config.messageCache?.keywords) : null;
   if (keywords) await keywords.refresh(s.account!.backend);
-  const prepare = (i: number) => prepareBatch(s, view, refs.slice(i, i + batch), items, need, keywords);
+  const plan = planOf(s, items, need);
+  const prepare = (i: number) => prepareBatch(s, view, refs.slice(i, i + batch), plan, keywords);
   // One batch ahead, unless the fetch sets \Seen (stored only for data about to be sent): the next batch's JMAP
   // reads overlap this one's encoding and writing. At most two batches in memory.
   const ahead = !need.setsSeen;
@@ -156,7 +158,7 @@ interface Msg {
   header: Uint8Array | undefined;
   derived: BlobDerived;
   /** Decoded BINARY data per part path (`1.2`), computed before anything is sent (UNKNOWN-CTE fails first). */
-  binary: Map<string, Uint8Array>;
+  binary: Map<string, Uint8Array> | undefined;
   /** RFC 8474 §5.1: the ids a copy re-imported by COPY keeps from its source (../objectid.ts). */
   origin?: EmailOrigin;
 }
@@ -165,7 +167,8 @@ interface Msg {
 const fallbackMessageCache = new MemoryMessageCache();
 
 /** Reads everything one batch needs (JMAP, caches, blobs, implicit \Seen); the returned function sends its FETCH responses. */
-async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], items: FetchItem[], need: Need, keywords: AccountKeywords | null): Promise<() => Promise<void>> {
+async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], plan: Plan, keywords: AccountKeywords | null): Promise<() => Promise<void>> {
+  const { items, need } = plan;
   const backend = s.account!.backend;
   const accountKey = s.account!.accountKey;
   const cache = s.config.messageCache ?? fallbackMessageCache;
@@ -193,15 +196,23 @@ async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], i
     ? await backend.getEmailsWithHeaders(ask, headerIds, { keywordsOnly: flagsOnly })
     : { metas: [] as EmailMeta[], headers: new Map<string, HeaderList>() };
   if (keywords && 'state' in got) keywords.record(got.state, got.metas);
-  const metas = known.length > 0 ? [...known, ...got.metas] : got.metas;
+  const metas = known.length > 0 && got.metas.length > 0 ? [...known, ...got.metas] : known.length > 0 ? known : got.metas;
   const headerLists = got.headers;
-  const metaById = new Map(metas.map((m) => [m.id, m] as const));
-  const present = refs.filter((r) => metaById.has(r.emailId) || !need.meta);
-  const derived = new Map(present.map((r) => {
-    const m = metaById.get(r.emailId);
-    return [r.emailId, (m && blobCache.get(accountKey, m.blobId)) || {}] as const;
-  }));
-  const blocks = new Map<string, Uint8Array>([...cached].map(([id, c]) => [id, c.header] as const));
+  const metaById = new Map<string, EmailMeta>();
+  for (const m of metas) metaById.set(m.id, m);
+  const present = need.meta ? refs.filter((r) => metaById.has(r.emailId)) : refs;
+  // Only ENVELOPE, BODYSTRUCTURE / BODY and PREVIEW use the blob-derived cache: a folder listing skips it.
+  const derived = new Map<string, BlobDerived>();
+  if (plan.derives) {
+    for (const r of present) {
+      const m = metaById.get(r.emailId);
+      derived.set(r.emailId, (m && blobCache.get(accountKey, m.blobId)) || {});
+    }
+  }
+  const derivedOf = (id: string): BlobDerived => derived.get(id) ?? NOTHING_DERIVED;
+  // Header blocks: the cached ones, and those built or cut below (`blocks`).
+  const blocks = new Map<string, Uint8Array>();
+  const blockOf = (id: string): Uint8Array | undefined => blocks.get(id) ?? cached.get(id)?.header;
   const fresh: CachedMessage[] = [];
   for (const [id, list] of headerLists) {
     const block = blockFromList(list);
@@ -211,56 +222,98 @@ async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], i
     fresh.push(cachedOf(meta, block));
   }
 
-  const previewMiss = need.preview ? present.filter((r) => derived.get(r.emailId)!.preview === undefined).map((r) => r.emailId) : [];
+  const previewMiss = need.preview ? present.filter((r) => derivedOf(r.emailId).preview === undefined).map((r) => r.emailId) : [];
   const previews = previewMiss.length ? await backend.getPreviews(previewMiss) : new Map<string, string>();
 
-  const blobRefs = present.filter((r) => {
-    const d = derived.get(r.emailId)!;
-    return need.blob || (need.structure && !d.bodystructure) || (wantBlock && !blocks.has(r.emailId));
-  });
-  const blobs = await downloadAll(s, blobRefs, metaById);
+  const blobRefs = present.filter((r) => need.blob || (need.structure && !derivedOf(r.emailId).bodystructure) || (wantBlock && !blockOf(r.emailId)));
+  const blobs = blobRefs.length > 0 ? await downloadAll(s, blobRefs, metaById) : NO_BLOBS;
 
-  const msgs: Msg[] = present.map((ref) => {
+  const msgs: Msg[] = [];
+  for (const ref of present) {
     const raw = blobs.get(ref.emailId);
-    const m: Msg = { ref, meta: metaById.get(ref.emailId), raw, root: undefined, header: undefined, derived: derived.get(ref.emailId)!, binary: new Map() };
+    const m: Msg = { ref, meta: metaById.get(ref.emailId), raw, root: undefined, header: blockOf(ref.emailId), derived: derivedOf(ref.emailId), binary: undefined };
     if (raw) lazyRoot(m, raw);
-    if (raw && !blocks.has(ref.emailId)) {
+    if (raw && !m.header) {
       const block = raw.subarray(0, m.root!.bodyStart);
       blocks.set(ref.emailId, block);
+      m.header = block;
       if (m.meta) fresh.push(cachedOf(m.meta, block.slice()));
     }
-    m.header = blocks.get(ref.emailId);
-    return m;
-  });
-  if (fresh.length > 0) await cache.put(accountKey, fresh);
-  for (const m of msgs) {
-    if (derive(m, need, previews.get(m.ref.emailId)) && m.meta) blobCache.put(accountKey, m.meta.blobId, m.derived);
-    for (const item of items) if (item.type === 'BINARY' || item.type === 'BINARY.SIZE') binaryOf(m, item.part);
+    msgs.push(m);
   }
-  if (items.some((i) => i.type === 'EMAILID' || i.type === 'THREADID')) {
+  if (fresh.length > 0) await cache.put(accountKey, fresh);
+  if (plan.derives || plan.binary.length > 0) {
+    for (const m of msgs) {
+      if (plan.derives && derive(m, need, previews.get(m.ref.emailId)) && m.meta) blobCache.put(accountKey, m.meta.blobId, m.derived);
+      for (const item of plan.binary) binaryOf(m, item.part);
+    }
+  }
+  if (plan.ids) {
     const origins = await originsOf(s, msgs.map((m) => m.ref.emailId));
     for (const m of msgs) m.origin = origins.get(m.ref.emailId);
   }
   const seen = need.setsSeen ? await markSeen(s, present, metaById) : new Set<number>();
-  return () => emitBatch(s, view, msgs, items, need, seen);
+  return () => emitBatch(s, view, msgs, plan, seen);
 }
 
-async function emitBatch(s: Session, view: MailboxView, msgs: Msg[], items: FetchItem[], need: Need, seen: Set<number>): Promise<void> {
+async function emitBatch(s: Session, view: MailboxView, msgs: Msg[], plan: Plan, seen: Set<number>): Promise<void> {
+  const { items, need } = plan;
+  const condstore = seen.size > 0 && isCondstore(s);
+  const qresync = seen.size > 0 && isQresync(s);
   for (const m of msgs) {
     const out: FetchResponseItem[] = [];
-    for (const item of items) out.push(...respond(view, m, item, s.account!.accountKey));
-    if (need.setsSeen && !items.some((i) => i.type === 'FLAGS') && m.meta) {
+    for (let i = 0; i < items.length; i++) respond(view, m, items[i]!, plan.scopes[i]!, out);
+    if (need.setsSeen && !plan.flags && m.meta) {
       out.push({ type: 'FLAGS', flags: view.flagsOf(m.ref.uid, m.meta.keywords) }); // RFC 9051 §6.4.5: \Seen was set
     }
-    if (seen.has(m.ref.uid) && isCondstore(s) && !items.some((i) => i.type === 'MODSEQ')) {
-      out.push({ type: 'MODSEQ', modseq: view.modseqOf(m.ref.uid) }); // RFC 7162 §3.1: a flag change carries MODSEQ
+    if (seen.size > 0 && seen.has(m.ref.uid)) {
+      if (condstore && !plan.modseq) out.push({ type: 'MODSEQ', modseq: view.modseqOf(m.ref.uid) }); // RFC 7162 §3.1: a flag change carries MODSEQ
+      // RFC 7162 §3.2.4: a FETCH that set \Seen carries UID under QRESYNC (a UID FETCH has it already).
+      if (qresync && !out.some((i) => i.type === 'UID')) out.unshift({ type: 'UID', uid: m.ref.uid });
     }
-    // RFC 7162 §3.2.4: a FETCH that set \Seen carries UID under QRESYNC (a UID FETCH has it already).
-    if (seen.has(m.ref.uid) && isQresync(s) && !out.some((i) => i.type === 'UID')) out.unshift({ type: 'UID', uid: m.ref.uid });
     for (const i of out) if (i.type === 'FLAGS') view.noteShown(m.ref.uid, i.flags); // not repeated at a catch-up (view.ts)
-    await s.send({ type: 'FETCH', seq: m.ref.seq, items: out });
+    const written = s.sendSoon({ type: 'FETCH', seq: m.ref.seq, items: out });
+    if (written) await written;
   }
 }
+
+/** What one FETCH command asks, worked out once for all its messages (not per message: docs/bench/profile.md). */
+interface Plan {
+  items: FetchItem[];
+  need: Need;
+  /** The items include FLAGS / MODSEQ / EMAILID or THREADID. */
+  flags: boolean;
+  modseq: boolean;
+  ids: boolean;
+  /** ENVELOPE, BODYSTRUCTURE / BODY or PREVIEW: the blob-derived cache is used. */
+  derives: boolean;
+  /** The BINARY and BINARY.SIZE items (decoded before anything is sent). */
+  binary: Array<Extract<FetchItem, { type: 'BINARY' | 'BINARY.SIZE' }>>;
+  /** Per item: the header subset cache scope of a BODY[HEADER.FIELDS (...)] item, else ''. */
+  scopes: string[];
+}
+
+function planOf(s: Session, items: FetchItem[], need: Need): Plan {
+  const accountKey = s.account!.accountKey;
+  const has = (type: FetchItem['type']): boolean => items.some((i) => i.type === type);
+  return {
+    items,
+    need,
+    flags: has('FLAGS'),
+    modseq: has('MODSEQ'),
+    ids: has('EMAILID') || has('THREADID'),
+    derives: need.envelope || need.structure || need.preview,
+    binary: items.filter((i): i is Plan['binary'][number] => i.type === 'BINARY' || i.type === 'BINARY.SIZE'),
+    scopes: items.map((i) => i.type === 'BODY' && isHeaderFieldsOnly(i.section)
+      ? headerSubsetCache.scope(accountKey, i.section.fields ?? [], i.section.kind === 'HEADER.FIELDS.NOT')
+      : ''),
+  };
+}
+
+const NO_BLOBS: ReadonlyMap<string, Uint8Array> = new Map();
+
+/** The blob-derived data of a message when the command needs none (never written: frozen). */
+const NOTHING_DERIVED: BlobDerived = Object.freeze({});
 
 /** `m.root` parsed on first use: a whole-message BODY[] (a full download) never needs the MIME structure. */
 function lazyRoot(m: Msg, raw: Uint8Array): void {
@@ -295,7 +348,7 @@ function derive(m: Msg, need: Need, preview: string | undefined): boolean {
  */
 function binaryOf(m: Msg, path: number[]): Uint8Array {
   const key = path.join('.');
-  const hit = m.binary.get(key);
+  const hit = m.binary?.get(key);
   if (hit) return hit;
   let data: Uint8Array = new Uint8Array(0);
   if (m.raw && m.root) {
@@ -308,7 +361,7 @@ function binaryOf(m: Msg, path: number[]): Uint8Array {
       data = decoded;
     }
   }
-  m.binary.set(key, data);
+  (m.binary ??= new Map()).set(key, data);
   return data;
 }
 
@@ -319,20 +372,21 @@ function binaryOf(m: Msg, path: number[]): Uint8Array {
 async function markSeen(s: Session, refs: MessageRef[], metaById: Map<string, EmailMeta>): Promise<Set<number>> {
   const unseen = refs.filter((r) => { const m = metaById.get(r.emailId); return !!m && !m.keywords.includes('$seen'); });
   if (unseen.length === 0) return new Set();
-  await s.account!.backend.updateKeywords(unseen.map((r) => ({ id: r.emailId, add: ['$seen'], remove: [] })));
+  const states = await s.account!.backend.updateKeywords(unseen.map((r) => ({ id: r.emailId, add: ['$seen'], remove: [] })));
   for (const r of unseen) { const m = metaById.get(r.emailId)!; m.keywords = [...m.keywords, '$seen']; }
   const view = s.selected!;
-  const modseq = await s.config.uidStore.touch(s.account!.accountKey, view.mailboxId, unseen.map((r) => r.uid));
+  // Every written email is touched here: the map may move past the write (no second bump, sync.ts settleOwnWrite).
+  const modseq = await settleOwnWrite(s.config.uidStore, s.account!.accountKey, view.mailboxId, unseen.map((r) => r.uid), states, view);
   view.setModseqs(new Map(unseen.map((r) => [r.uid, modseq] as const)), modseq);
   await guardHighestModseq(s); // RFC 7162 §3.2 / §6: as STORE, MODSEQ data below an unreported expunge's
   return new Set(unseen.map((r) => r.uid));
 }
 
-/** The raw messages of `refs` by email id (RFC 9404 `Blob/get` groups where offered: ../raw-messages.ts). */
+/** The raw messages of `refs` by email id (the raw-message cache, then RFC 9404 `Blob/get` groups where offered: ../raw-messages.ts). */
 async function downloadAll(s: Session, refs: MessageRef[], metaById: Map<string, EmailMeta>): Promise<Map<string, Uint8Array>> {
   const out = new Map<string, Uint8Array>();
   const metas = refs.map((r) => metaById.get(r.emailId)).filter((m): m is EmailMeta => !!m);
-  await forEachRaw(s.account!.backend, metas, (m, raw) => { out.set(m.id, raw); });
+  await forEachRaw(rawSourceOf(s), metas, (m, raw) => { out.set(m.id, raw); });
   return out;
 }
 
@@ -345,52 +399,67 @@ function sectionOf(m: Msg, spec: Section): Uint8Array | null {
 }
 
 // No closure per call: respond runs once per item per message (100,000 times for a FLAGS FETCH at 100k).
-function respond(view: MailboxView, m: Msg, item: FetchItem, accountKey: string): FetchResponseItem[] {
+/** Appends the response item(s) answering `item` to `out`; `scope`: the item's header subset scope (planOf). */
+function respond(view: MailboxView, m: Msg, item: FetchItem, scope: string, out: FetchResponseItem[]): void {
   const { ref, meta, raw } = m;
   switch (item.type) {
     case 'UID':
-      return [{ type: 'UID', uid: ref.uid }];
+      out.push({ type: 'UID', uid: ref.uid });
+      return;
     case 'MODSEQ': // RFC 7162 §3.1.4.2
-      return [{ type: 'MODSEQ', modseq: view.modseqOf(ref.uid) }];
+      out.push({ type: 'MODSEQ', modseq: view.modseqOf(ref.uid) });
+      return;
     case 'FLAGS':
-      return [{ type: 'FLAGS', flags: view.flagsOf(ref.uid, meta!.keywords) }];
+      out.push({ type: 'FLAGS', flags: view.flagsOf(ref.uid, meta!.keywords) });
+      return;
     case 'INTERNALDATE':
-      return [{ type: 'INTERNALDATE', date: meta!.receivedAt }];
+      out.push({ type: 'INTERNALDATE', date: meta!.receivedAt });
+      return;
     case 'RFC822.SIZE':
-      return [{ type: 'RFC822.SIZE', size: meta!.size }];
+      out.push({ type: 'RFC822.SIZE', size: meta!.size });
+      return;
     case 'EMAILID':
-      return [{ type: 'EMAILID', id: m.origin?.emailId ?? ref.emailId }]; // RFC 8474 §5.1
+      out.push({ type: 'EMAILID', id: m.origin?.emailId ?? ref.emailId }); // RFC 8474 §5.1
+      return;
     case 'THREADID':
-      return [{ type: 'THREADID', id: m.origin?.threadId ?? (meta!.threadId || null) }];
+      out.push({ type: 'THREADID', id: m.origin?.threadId ?? (meta!.threadId || null) });
+      return;
     case 'ENVELOPE':
-      return m.derived.envelope ? [{ type: 'ENVELOPE', envelope: m.derived.envelope }] : [];
+      if (m.derived.envelope) out.push({ type: 'ENVELOPE', envelope: m.derived.envelope });
+      return;
     case 'BODYSTRUCTURE': {
       const structure = item.extended ? m.derived.bodystructure : m.derived.body;
-      return structure === undefined ? [] : [{ type: 'BODYSTRUCTURE', extended: item.extended, structure }];
+      if (structure !== undefined) out.push({ type: 'BODYSTRUCTURE', extended: item.extended, structure });
+      return;
     }
     case 'PREVIEW':
       // RFC 8970 §3.2: never NIL without LAZY; "" when no preview can be made. JMAP's is always at hand.
-      return [{ type: 'PREVIEW', text: m.derived.preview ?? '' }];
+      out.push({ type: 'PREVIEW', text: m.derived.preview ?? '' });
+      return;
     case 'RFC822':
-      return [{ type: 'RFC822', data: raw ?? null }];
+      out.push({ type: 'RFC822', data: raw ?? null });
+      return;
     case 'RFC822.HEADER':
-      return [{ type: 'RFC822.HEADER', data: sectionOf(m, { part: [], kind: 'HEADER' }) }];
+      out.push({ type: 'RFC822.HEADER', data: sectionOf(m, { part: [], kind: 'HEADER' }) });
+      return;
     case 'RFC822.TEXT':
-      return [{ type: 'RFC822.TEXT', data: sectionOf(m, { part: [], kind: 'TEXT' }) }];
+      out.push({ type: 'RFC822.TEXT', data: sectionOf(m, { part: [], kind: 'TEXT' }) });
+      return;
     case 'BODY': {
-      const full = isHeaderFieldsOnly(item.section) ? headerFields(m, item.section, accountKey) : sectionOf(m, item.section);
-      const data = full && item.partial ? applyPartial(full, item.partial.offset, item.partial.length) : full;
-      return [{ type: 'BODY', section: item.section, ...(item.partial ? { origin: item.partial.offset } : {}), data }];
+      const full = scope ? headerFields(m, item.section, scope) : sectionOf(m, item.section);
+      if (!item.partial) out.push({ type: 'BODY', section: item.section, data: full });
+      else out.push({ type: 'BODY', section: item.section, origin: item.partial.offset, data: full && applyPartial(full, item.partial.offset, item.partial.length) });
+      return;
     }
     case 'BINARY': {
       const full = binaryOf(m, item.part);
       const data = item.partial ? applyPartial(full, item.partial.offset, item.partial.length) : full;
-      return [{ type: 'BINARY', part: item.part, ...(item.partial ? { origin: item.partial.offset } : {}), data }];
+      out.push({ type: 'BINARY', part: item.part, ...(item.partial ? { origin: item.partial.offset } : {}), data });
+      return;
     }
     case 'BINARY.SIZE':
-      return [{ type: 'BINARY.SIZE', part: item.part, size: binaryOf(m, item.part).length }];
-    default:
-      return [];
+      out.push({ type: 'BINARY.SIZE', part: item.part, size: binaryOf(m, item.part).length });
+      return;
   }
 }
 
@@ -428,11 +497,12 @@ function blockFromList(headers: HeaderList): Uint8Array | null {
  * block in message order, original octets, then the empty line. A subset the gateway assembles, so its line ends
  * are CRLF even for a message stored with bare LF (as Dovecot answers).
  */
-function headerFields(m: Msg, section: Section, accountKey: string): Uint8Array | null {
+function headerFields(m: Msg, section: Section, scope: string): Uint8Array | null {
   const source = m.raw ?? m.header;
   if (!source) return null;
-  const fields = section.fields ?? [];
-  const not = section.kind === 'HEADER.FIELDS.NOT';
-  const compute = () => toCrlf(headerFieldsFromRaw(source, fields, not));
-  return m.meta ? headerSubsetCache.get(accountKey, m.meta.blobId, fields, not, compute) : compute();
+  const hit = m.meta ? headerSubsetCache.get(scope, m.meta.blobId) : undefined;
+  if (hit) return hit;
+  const subset = toCrlf(headerFieldsFromRaw(source, section.fields ?? [], section.kind === 'HEADER.FIELDS.NOT'));
+  if (m.meta) headerSubsetCache.put(scope, m.meta.blobId, subset);
+  return subset;
 }
