@@ -8,6 +8,7 @@
  * (tests, workerd isolate) and SQLite beside the UID map (Node, survives restarts).
  */
 import { ByteLru } from './lru.ts';
+import type { KeywordStore, UnseenCountStore } from './keyword-store.ts';
 
 /** One cached message: immutable facts of a JMAP Email. */
 export interface CachedMessage {
@@ -29,6 +30,10 @@ export interface MessageCache {
   /** Bytes held now (for metrics and bounds). */
   size(): Promise<number>;
   close(): Promise<void>;
+  /** Where the keyword cache persists (./keyword-store.ts); absent: keywords are kept in memory only. */
+  readonly keywords?: KeywordStore;
+  /** Where STATUS's exact UNSEEN counts persist; absent: in memory only. */
+  readonly unseenCounts?: UnseenCountStore;
 }
 
 /** Approximate bytes an entry costs. */

@@ -22,6 +22,7 @@ import type { Session } from '../session.ts';
 import { syncMailbox } from '../sync.ts';
 import { appendLimit } from '../capabilities.ts';
 import { enableCondstore } from '../condstore.ts';
+import { MemoryUnseenCountStore, type UnseenCount, type UnseenCountStore } from '../../cache/keyword-store.ts';
 
 /** Items that are answered here; the rest need an extension this server does not offer, so they are BAD. */
 const SERVED: ReadonlySet<StatusItem> = new Set<StatusItem>([
@@ -34,23 +35,20 @@ const FROM_MAP: ReadonlySet<StatusItem> = new Set<StatusItem>(['MESSAGES', 'UIDN
 /**
  * The last exact UNSEEN count per (JMAP server, account, mailbox), with the Email state it is the count at: the same
  * state means the same emails with the same keywords (RFC 8620 §5.1), so a STATUS of a mailbox unchanged since costs
- * no count request (and the store no query). Bounded: the oldest entries go first.
+ * no count request (and the store no query). In the gateway's cache file when it has one (`messageCache.
+ * unseenCounts`, ../../cache/keyword-store.ts: a count at a state stays true, so it is kept across restarts), else
+ * in memory. Bounded: the oldest entries go first.
  */
-const unseenCounts = new Map<string, { count: number; emailState: string }>();
-const MAX_UNSEEN_COUNTS = 10_000;
+const unseenCounts = new MemoryUnseenCountStore(10_000);
 
 /** The count run after the sync (see the header), or the remembered one when the map is still at its state. */
-async function unseenAt(backend: MailBackend, accountKey: string, mailboxId: string, mapState: string): Promise<{ count: number; emailState: string } | null> {
+async function unseenAt(backend: MailBackend, accountKey: string, mailboxId: string, mapState: string, store: UnseenCountStore = unseenCounts): Promise<UnseenCount | null> {
   const key = JSON.stringify([backend.serverInfo().sessionUrl, accountKey, mailboxId]);
-  const known = unseenCounts.get(key);
+  const known = await store.get(key).catch(() => undefined);
   if (known?.emailState === mapState) return known;
   const counted = await backend.unseenCount(mailboxId);
-  unseenCounts.delete(key);
-  if (counted?.emailState === mapState) unseenCounts.set(key, counted); // only exact counts are kept
-  for (const k of unseenCounts.keys()) {
-    if (unseenCounts.size <= MAX_UNSEEN_COUNTS) break;
-    unseenCounts.delete(k);
-  }
+  // Only exact counts are kept; a count that could not be stored is only not remembered.
+  await store.set(key, counted?.emailState === mapState ? counted : null).catch(() => undefined);
   return counted;
 }
 
@@ -77,7 +75,7 @@ export async function mailboxStatus(s: Session, mailbox: ImapMailbox, items: Sta
   const wanted = [...new Set(items)];
   const synced = wanted.some((i) => FROM_MAP.has(i));
   const map = synced ? await syncMailbox(backend, store, accountKey, id) : null;
-  const counted = wanted.includes('UNSEEN') ? await unseenAt(backend, accountKey, id, map!.emailState) : null;
+  const counted = wanted.includes('UNSEEN') ? await unseenAt(backend, accountKey, id, map!.emailState, s.config.messageCache?.unseenCounts) : null;
   const live = map?.entries ?? [];
   const value = async (item: StatusItem): Promise<number> => {
     switch (item) {
