@@ -19,6 +19,7 @@ import { SqliteUidStore } from './uidmap/sqlite.ts';
 import { HttpUidStore } from './edge/http-uid-store.ts';
 import { HttpMessageCache } from './edge/http-message-cache.ts';
 import { AuthThrottle, DEFAULT_THROTTLE } from './auth/throttle.ts';
+import { MIB, RawCache } from './session/raw-cache.ts';
 
 const DEMO_USER = 'demo';
 /** Lifetime of the token the banner prints (the dev issuer's; `npm run token` mints others). */
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
     authFailureDelayMs: config.authFailureDelayMs,
     headerSource: config.headerSource === 'raw' ? 'raw' : 'jmap',
     ...doCache,
+    rawCache: new RawCache(config.rawCacheMb * MIB),
     policy: policyOf(config),
     connectionLimits: { perAddress: config.maxConnectionsPerAddress, perUser: config.maxConnectionsPerUser },
     proxyProtocol: config.proxyProtocol,

@@ -4,7 +4,7 @@
  */
 import type { Scenario } from '../scenario.ts';
 import type { TargetName } from '../targets.ts';
-import { fullDownload } from './download.ts';
+import { downloadCold, fullDownload } from './download.ts';
 import { listingCold, listingWarm } from './listing.ts';
 import { selectCold, selectWarm } from './select.ts';
 import { appendLiteralPlus } from './append.ts';
@@ -16,7 +16,7 @@ import { SCALE_SCENARIOS } from './scale.ts';
 
 /** Each warm scenario runs right after its cold one, on the same gateway process: warm = it has seen that work. */
 export const SCENARIOS: Scenario[] = [
-  listingCold, listingWarm, selectCold, selectWarm, fullDownload, appendLiteralPlus,
+  listingCold, listingWarm, selectCold, selectWarm, downloadCold, fullDownload, appendLiteralPlus,
   searchHeader, searchText, searchTextIndex, searchFlag, mixedLoad, idleDelayScenario, idleMemory1k, idleMemoryTls1k, idleMemory10k,
   floorListing, floorIds, floorDownload,
 ];
@@ -34,7 +34,7 @@ export interface Suite {
 export const SUITES: Suite[] = [
   { id: 'main', title: 'Gateway over the embedded store vs Dovecot direct', baseline: 'dovecot', scenarios: SCENARIOS },
   { id: 'cyrus', title: 'Gateway over Cyrus JMAP vs Cyrus IMAP direct (same Cyrus store)', baseline: 'cyrus',
-    scenarios: [listingCold, listingWarm, selectCold, selectWarm, fullDownload, floorListing, floorIds, floorDownload] },
+    scenarios: [listingCold, listingWarm, selectCold, selectWarm, downloadCold, fullDownload, floorListing, floorIds, floorDownload] },
   { id: 'scale', title: 'Generated large mailbox (issue 4 scale), gateway over the embedded store', baseline: null, scenarios: SCALE_SCENARIOS },
 ];
 

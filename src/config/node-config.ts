@@ -46,6 +46,8 @@ export interface NodeConfig {
   doStoreToken: string;
   /** Keep the immutable-data cache in the Durable Objects too (shared), instead of SQLite in --data-dir. */
   doCache: boolean;
+  /** Raw-message cache budget in MiB per process (src/session/raw-cache.ts); 0 = off. */
+  rawCacheMb: number;
   /** Password logins with the same credentials share one JMAP client this long (0: every login is checked by the store). */
   loginShareMs: number;
   /** Create the demo account in the embedded store on first start. */
@@ -87,6 +89,7 @@ export const OPTIONS: Option[] = [
   { flag: 'do-store-url', env: 'DO_STORE_URL', type: 'string', key: 'doStoreUrl', def: '', help: 'UID store in Durable Objects: the Worker API base URL' },
   { flag: 'do-store-token', env: 'DO_STORE_TOKEN', type: 'string', key: 'doStoreToken', def: '', help: 'bearer token of the Durable Object store API' },
   { flag: 'do-cache', env: 'DO_CACHE', type: 'boolean', key: 'doCache', def: false, help: 'message cache in the Durable Objects too (needs --do-store-url)' },
+  { flag: 'raw-cache-mb', env: 'RAW_CACHE_MB', type: 'number', key: 'rawCacheMb', def: 128, help: 'memory for whole messages read again (MiB per process; 0: off)' },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', key: 'logLevel', def: 'info', help: 'pino level' },
   { flag: 'demo', env: 'GATEWAY_DEMO', type: 'boolean', key: 'demo', def: true, help: 'create the demo account in the embedded store' },
   { flag: 'dev-issuer', env: 'GATEWAY_DEV_ISSUER', type: 'boolean', key: 'devIssuer', def: true, help: 'embedded store, no tenants: OAUTHBEARER with a local dev key (npm run token)' },

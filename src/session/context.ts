@@ -11,6 +11,7 @@ import type { ChangeHub } from './watch.ts';
 import type { MessageCache } from '../cache/message-cache.ts';
 import type { ConnectionLimits } from './connection-limits.ts';
 import type { AccountPolicy } from './policy.ts';
+import type { RawCache } from './raw-cache.ts';
 
 /** Facts about the client connection (RFC 9051 §6.2: what decides LOGINDISABLED and STARTTLS). */
 export interface ConnectionFacts {
@@ -93,6 +94,12 @@ export interface GatewayConfig {
   policy?: AccountPolicy;
   /** Immutable per-message data (header blocks, sizes, dates) kept across sessions (DESIGN.md rule 9). */
   messageCache?: MessageCache;
+  /**
+   * Whole raw messages per (account, blobId) kept in memory (raw-cache.ts; Node `--raw-cache-mb`): a message read
+   * again costs no download. When absent: the process-wide `rawCache` (128 MiB); a runtime with a small memory limit
+   * (a Worker isolate) passes a smaller one, or `new RawCache(0)` for none.
+   */
+  rawCache?: RawCache;
   /** Connections per client address and per user; none counted when absent. */
   connectionLimits?: ConnectionLimits;
   /** Push/poll watchers shared by the sessions of each account (IDLE). */

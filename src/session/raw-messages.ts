@@ -4,8 +4,12 @@
  * (MailBackend.downloadBlobs), messages up to GET_MAX_EACH octets travel in groups of at most GET_GROUP_BYTES per
  * request, GROUPS_IN_FLIGHT at once; the rest (bigger, or not returned) are downloaded one by one (RFC 8620 §6.2),
  * CONCURRENCY at a time. Each message is handed to `use` as it arrives, so the caller bounds what it keeps.
+ * Messages in the raw-message cache (./raw-cache.ts) are handed over first, with no request; whole downloads are put
+ * in it.
  */
 import type { MailBackend } from '../backend/backend.ts';
+import type { AccountContext, GatewayConfig } from './context.ts';
+import { rawCache, rawScope, type RawCache } from './raw-cache.ts';
 
 export const GET_MAX_EACH = 1 << 20;
 export const GET_GROUP_BYTES = 8 << 20;
@@ -18,8 +22,42 @@ export interface BlobRef {
   size: number;
 }
 
-/** Downloads the raw message of every item and hands it to `use`; order is not kept. */
-export async function forEachRaw<T extends BlobRef>(backend: MailBackend, items: readonly T[], use: (item: T, raw: Uint8Array) => void): Promise<void> {
+/** Where raw messages come from: the account (its store and cache scope) and the raw-message cache to use. */
+export interface RawSource {
+  account: Pick<AccountContext, 'accountKey' | 'backend'>;
+  /** GatewayConfig.rawCache: the process-wide `rawCache` when undefined. */
+  cache?: RawCache | undefined;
+}
+
+/** The raw source of a logged-in session. */
+export function rawSourceOf(s: { account: AccountContext | null; config: Pick<GatewayConfig, 'rawCache'> }): RawSource {
+  return { account: s.account!, cache: s.config.rawCache };
+}
+
+/**
+ * Hands the raw message of every item to `use`, cached ones first; order is not kept. A bare backend (no account
+ * scope) reads through no cache.
+ */
+export async function forEachRaw<T extends BlobRef>(from: RawSource | MailBackend, items: readonly T[], use: (item: T, raw: Uint8Array) => void): Promise<void> {
+  const source = typeof (from as MailBackend).downloadBlob === 'function' ? null : from as RawSource;
+  const backend = source ? source.account.backend : from as MailBackend;
+  const cache = source ? (source.cache ?? rawCache) : undefined;
+  let rest: T[] = [];
+  let got = use;
+  if (source && cache?.enabled) {
+    const scope = rawScope(source.account);
+    for (const m of items) {
+      const raw = cache.get(scope, m.blobId);
+      if (raw) use(m, raw);
+      else rest.push(m);
+    }
+    got = (m, raw) => { cache.put(scope, m.blobId, raw, m.size); use(m, raw); };
+  } else rest = [...items];
+  await download(backend, rest, got);
+}
+
+/** The JMAP part: RFC 9404 Blob/get groups where offered, then one RFC 8620 §6.2 download per message left. */
+async function download<T extends BlobRef>(backend: MailBackend, items: readonly T[], use: (item: T, raw: Uint8Array) => void): Promise<void> {
   let rest: T[] = [...items];
   if (backend.downloadBlobs && items.length > 1) {
     const groups: T[][] = [];

@@ -14,10 +14,13 @@ import { join } from 'node:path';
 import type { AuthThrottle } from '../auth/throttle.ts';
 import { ChangeHub, DEFAULT_WATCH, type WatchOptions } from '../session/watch.ts';
 import { startNodeListener, type NodeListener } from './node.ts';
+import { nativeFetch, nodeFetch } from './node-fetch.ts';
+import { preferFetch } from '../backend/jmap/runtime-fetch.ts';
 import { ensureTlsFiles, loadTenantContexts, loadTls, type TlsFiles } from './node-tls.ts';
 import type { TenantsDocument } from '../auth/tenants.ts';
 import { tenantLimitLookup } from '../auth/tenant-limits.ts';
 import type { AccountPolicy } from '../session/policy.ts';
+import type { RawCache } from '../session/raw-cache.ts';
 
 export interface NodeGatewayOptions {
   host: string;
@@ -49,6 +52,8 @@ export interface NodeGatewayOptions {
   policy?: AccountPolicy;
   /** The immutable-data cache; default: SQLite in the data directory (`cache.sqlite`). */
   messageCache?: MessageCache;
+  /** The raw-message cache (src/session/raw-cache.ts); default: the process-wide one (128 MiB). */
+  rawCache?: RawCache;
   /** IDLE change watching: poll interval without push, coalescing window. */
   watch?: Partial<WatchOptions>;
   /**
@@ -72,6 +77,7 @@ export const SERVER_NAME = 'imap-jmap-gateway';
 export const SERVER_VERSION = '0.1.0';
 
 export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGateway> {
+  preferFetch(nodeFetch, nativeFetch); // JMAP POSTs over node:http, not undici's fetch (node-fetch.ts: CPU per request)
   const tlsFiles = await ensureTlsFiles(o.dataDir, o.tlsCert || undefined, o.tlsKey || undefined);
   const tenantContexts = loadTenantContexts(o.tenants?.tenants ?? []);
   const tlsMaterial = { ...loadTls(tlsFiles), sni: (name: string) => tenantContexts.get(name.toLowerCase()) };
@@ -90,6 +96,7 @@ export async function startNodeGateway(o: NodeGatewayOptions): Promise<NodeGatew
     ...(o.policy ? { policy: o.policy } : {}),
     connectionLimits: new ConnectionLimits({ ...DEFAULT_CONNECTION_LIMITS, ...o.connectionLimits }, o.tenants ? tenantLimitLookup(o.tenants) : undefined),
     messageCache: o.messageCache ?? SqliteMessageCache.open(join(o.dataDir, 'cache.sqlite')),
+    ...(o.rawCache ? { rawCache: o.rawCache } : {}),
     changeHub: new ChangeHub({ ...DEFAULT_WATCH, ...o.watch }, o.logger),
     serverName: SERVER_NAME,
     serverVersion: SERVER_VERSION,
