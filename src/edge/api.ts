@@ -12,6 +12,7 @@
  *                                    -> {committed: {state, uids: [[emailId, uid], ...]} | null}  (null: version moved)
  *   POST /expunge   {uids}           -> 204
  *   PUT  /sync-state {syncState}     -> 204
+ *   POST /advance-sync-state {from, to} -> {advanced}                 (compare-and-set after the gateway's own write)
  *   POST /reset                      -> 204
  *   GET  /deleted                    -> {uids}
  *   POST /deleted   {uids, deleted}  -> 204
@@ -137,6 +138,12 @@ export function uidStoreApi<E extends object>(opts: UidStoreApiOptions<E>): Hono
     const [s, a, m] = keys(c);
     await s.setSyncState(a, m, syncState);
     return c.body(null, 204);
+  });
+  app.post(`${base}/advance-sync-state`, async (c) => {
+    const { from, to } = await body(c);
+    if (typeof from !== 'string' || typeof to !== 'string') throw new BadRequest('from and to: strings expected');
+    const [s, a, m] = keys(c);
+    return c.json({ advanced: await s.advanceSyncState(a, m, from, to) });
   });
   app.post(`${base}/reset`, async (c) => {
     const [s, a, m] = keys(c);

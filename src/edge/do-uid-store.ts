@@ -49,6 +49,8 @@ export interface UidStoreRpc {
   commitSync(mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null>;
   expunge(mailboxId: string, uids: number[]): Promise<void>;
   setSyncState(mailboxId: string, syncState: string): Promise<void>;
+  /** UidStore.advanceSyncState: compare-and-set of the recorded Email state after the gateway's own write. */
+  advanceSyncState(mailboxId: string, from: string, to: string): Promise<boolean>;
   resetMailbox(mailboxId: string): Promise<void>;
   getDeleted(mailboxId: string): Promise<number[]>;
   touch(mailboxId: string, uids: number[]): Promise<number>;
@@ -287,6 +289,17 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
       this.sql.exec('UPDATE mailbox SET sync_state = ? WHERE mbox = ?', syncState, box.mbox);
       this.bumpVersion(box.mbox);
     });
+  }
+
+  advanceSyncState(mailboxId: string, from: string, to: string): boolean {
+    return this.guard(() => this.ctx.storage.transactionSync(() => {
+      const box = this.box(mailboxId);
+      if (!box || box.syncState !== from) return false;
+      if (from === to) return true;
+      this.sql.exec('UPDATE mailbox SET sync_state = ? WHERE mbox = ?', to, box.mbox);
+      this.bumpVersion(box.mbox);
+      return true;
+    }));
   }
 
   resetMailbox(mailboxId: string): void {

@@ -75,6 +75,9 @@ export class HttpUidStore implements UidStore {
   async setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {
     await this.req('PUT', account, mailboxId, 'sync-state', { syncState });
   }
+  async advanceSyncState(account: string, mailboxId: string, from: string, to: string): Promise<boolean> {
+    return (await this.req<{ advanced: boolean }>('POST', account, mailboxId, 'advance-sync-state', { from, to })).advanced;
+  }
   async resetMailbox(account: string, mailboxId: string): Promise<void> {
     await this.req('POST', account, mailboxId, 'reset');
   }

@@ -44,6 +44,9 @@ export class RpcUidStore implements UidStore {
   setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {
     return this.call(() => this.stub(account).setSyncState(mailboxId, syncState));
   }
+  advanceSyncState(account: string, mailboxId: string, from: string, to: string): Promise<boolean> {
+    return this.call(() => this.stub(account).advanceSyncState(mailboxId, from, to));
+  }
   resetMailbox(account: string, mailboxId: string): Promise<void> {
     return this.call(() => this.stub(account).resetMailbox(mailboxId));
   }

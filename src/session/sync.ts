@@ -19,12 +19,17 @@
  * Within one process, syncs of one mailbox are serialized, so they do not make each other retry.
  *
  * Mod-sequences (RFC 7162 §3.1, DESIGN.md rule 5): the commit gives arrivals, expunges and the emails
- * `Email/changes` reported updated (keywords) one new mod-sequence, unless the map already reflected that JMAP
- * state (another sync bumped them). A sync from an older state touches a superset: a spurious bump is harmless.
+ * `Email/changes` reported updated (keywords) one new mod-sequence, but only those changed after the state the map
+ * records: the rest were bumped by the sync that recorded it. A spurious second bump is NOT harmless: a client that
+ * sends `STORE (UNCHANGEDSINCE <the MODSEQ it was shown>)` would get a false [MODIFIED] (RFC 7162 §3.1.3), and
+ * CHANGEDSINCE would report unchanged flags. So a catch-up from a view's older state asks `Email/changes` since the
+ * map's state too (one more request, only when another session moved the map and something changed since), and
+ * the gateway's own keyword writes are settled by `settleOwnWrite` (one bump, and the map's state moved past the
+ * write when nothing else came between), not bumped again by the next sync.
  */
-import { isCannotCalculateChanges, type EmailMeta, type MailBackend } from '../backend/backend.ts';
+import { isCannotCalculateChanges, type Changes as JmapChanges, type EmailMeta, type MailBackend, type WriteStates } from '../backend/backend.ts';
 import { ImapError } from '../protocol/errors.ts';
-import type { MailboxSnapshot, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
+import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
 
 export interface SyncedMailbox {
   uidValidity: number;
@@ -34,9 +39,9 @@ export interface SyncedMailbox {
    * own array (shared by every session: never mutate it).
    */
   entries: UidEntry[];
-  /** RFC 7162 §3.1 mod-sequence of each entry (same index); this caller's own copy. */
+  /** RFC 7162 §3.1 mod-sequence of each entry (same index); may be the shared snapshot's: copy before changing it. */
   modseqs: number[];
-  /** `entries` as two columns (UIDs, email ids), built once per entries array and shared: copy, never mutate. */
+  /** `entries` as two columns (UIDs, email ids), built once per entries array and shared: never mutate. */
   columns: Columns;
   /** RFC 7162 §3.1.1 HIGHESTMODSEQ of the mailbox. */
   highestModseq: number;
@@ -58,13 +63,13 @@ export interface Unchanged {
 
 /** More `Email/changes` pages than this and a full listing is cheaper. */
 const MAX_CHANGE_PAGES = 20;
-const CHANGES_PER_PAGE = 5_000;
+export const CHANGES_PER_PAGE = 5_000;
 /** Compare-and-set attempts before answering NO [UNAVAILABLE]; each waits a little longer (jittered). */
 const MAX_ATTEMPTS = 12;
 
 /** The map of one mailbox, brought up to date (SELECT, STATUS, APPEND/COPY targets). */
-export async function syncMailbox(backend: MailBackend, store: UidStore, account: string, mailboxId: string): Promise<SyncedMailbox> {
-  return serialized(store, account, mailboxId, () => run(backend, store, account, mailboxId, null)) as Promise<SyncedMailbox>;
+export async function syncMailbox(backend: MailBackend, store: UidStore, account: string, mailboxId: string, prefetch?: Prefetch): Promise<SyncedMailbox> {
+  return serialized(store, account, mailboxId, () => run(backend, store, account, mailboxId, null, prefetch)) as Promise<SyncedMailbox>;
 }
 
 /**
@@ -77,7 +82,19 @@ export async function catchUp(backend: MailBackend, store: UidStore, account: st
   return serialized(store, account, mailboxId, () => run(backend, store, account, mailboxId, since));
 }
 
-async function run(backend: MailBackend, store: UidStore, account: string, mailboxId: string, since: string | null): Promise<SyncedMailbox | Unchanged> {
+/**
+ * The first `Email/changes` page of a sync, already fetched by the caller (tree-cache.ts: in the same request as the
+ * SELECT's `Mailbox/changes`, RFC 8620 §3.3), since the `syncState` of `state`: the mailbox's UID-store state the
+ * caller read BEFORE that request. The sync's snapshot is taken as of `state` (a reused snapshot equal to it), so
+ * the rule "snapshot before the JMAP reads" holds; used only by the first attempt and only when the snapshot
+ * equals `state`.
+ */
+export interface Prefetch {
+  state: MailboxUidState;
+  changes: JmapChanges;
+}
+
+async function run(backend: MailBackend, store: UidStore, account: string, mailboxId: string, since: string | null, prefetch?: Prefetch): Promise<SyncedMailbox | Unchanged> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (attempt > 0) await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 << attempt)));
     let early: Changes | null = null;
@@ -85,13 +102,111 @@ async function run(backend: MailBackend, store: UidStore, account: string, mailb
       early = await collectChanges(backend, since);
       if (early && early.touched.size + early.destroyed.size === 0) return { unchanged: true, emailState: early.newState };
     }
-    const snap = await snapshotOf(store, account, mailboxId);
-    const changes = snap.syncState === null ? null : early ?? await collectChanges(backend, snap.syncState);
-    const plan = changes ? await incremental(backend, mailboxId, snap, changes) : await full(backend, mailboxId, snap);
+    const pre = attempt === 0 ? prefetch : undefined;
+    const snap = await snapshotOf(store, account, mailboxId, pre?.state);
+    const first = pre && sameState(snap, pre.state) && pre.changes.oldState === snap.syncState ? pre.changes : undefined;
+    const changes = snap.syncState === null ? null : early ?? await collectChanges(backend, snap.syncState, first);
+    const plan = changes ? await incremental(backend, mailboxId, snap, changes, await bumpable(backend, snap, early && since, changes))
+      : await full(backend, mailboxId, snap);
     const result = await commit(store, account, mailboxId, snap, plan, attempt);
     if (result) return result;
   }
   throw ImapError.no('Mailbox is changing too fast to synchronize; try again', 'UNAVAILABLE');
+}
+
+/**
+ * After the gateway's own keyword write (STORE, FETCH's implicit `\Seen`) to emails of this mailbox: give their live
+ * `uids` one new mod-sequence (RFC 7162 §3.1) and, when the write's `states` (RFC 8620 §5.3) start at the state the
+ * map records, record the write's newState (UidStore.advanceSyncState), so the next sync does not see the write
+ * and does not give the same messages a second mod-sequence (RFC 7162 §3.1.3: a client's UNCHANGEDSINCE with the
+ * value it was shown must hold). `uids` must be this mailbox's UIDs of EVERY email the write changed: their other
+ * mailboxes' maps are not advanced, so their own syncs still see the change and bump it there. A write that raced
+ * another writer (the map records another state) advances nothing: the next sync bumps again (conservative).
+ * Serialized with this mailbox's syncs; keeps the process-wide snapshot when nothing else came between.
+ * `view`: the writing session's view (its `emailState`, view.ts), moved past the write too when it was at oldState
+ * (its entries are the same, its mod-sequences are the caller's to set), so its next catch-up neither reads the
+ * write back nor pays for the map being ahead of it. Returns the new HIGHESTMODSEQ, the touched messages' one.
+ */
+export async function settleOwnWrite(store: UidStore, account: string, mailboxId: string, uids: number[], states: WriteStates | null, view?: { emailState: string }): Promise<number> {
+  const key = JSON.stringify([account, mailboxId]);
+  const behindSync = queues.get(store)?.has(key) ?? false; // a sync of this process may take the write in first
+  return serialized(store, account, mailboxId, async () => {
+    const taken = behindSync && states ? await syncedAlready(store, account, mailboxId, uids, states.newState) : null;
+    if (taken !== null) return taken;
+    const hit = snapshots.get(store)?.get(key);
+    const modseq = await store.touch(account, mailboxId, uids);
+    await advance(store, account, mailboxId, states, view, hit, { uids: new Set(uids), modseq });
+    return modseq;
+  });
+}
+
+/**
+ * The mod-sequence a sync of this process that ran first (an IDLE session woken by the write's push) already gave
+ * all of `uids` for the write ending at `newState`: its commit recorded `newState` and touched them (a commit that
+ * records the state right after the write and touches anything started from a state before it, so its changes
+ * held the write), the map still records that state, and they all still have one value, at least that commit's.
+ * Null otherwise: the caller touches them (at worst a second bump, never a change without one).
+ */
+async function syncedAlready(store: UidStore, account: string, mailboxId: string, uids: number[], newState: string): Promise<number | null> {
+  const t = lastTouch.get(store)?.get(JSON.stringify([account, mailboxId]));
+  if (!t || t.syncState !== newState) return null;
+  const snap = await snapshotOf(store, account, mailboxId);
+  if (snap.syncState !== newState) return null;
+  const wanted = new Set(uids);
+  const rows = snap.entries.flatMap((e, i) => (wanted.has(e.uid) ? [{ id: e.emailId, m: snap.modseqs[i]! }] : []));
+  if (rows.length !== wanted.size || !rows.every((r) => t.ids.has(r.id) && r.m >= t.modseq)) return null;
+  const values = new Set(rows.map((r) => r.m));
+  return values.size === 1 ? rows[0]!.m : null;
+}
+
+/** The last touching commit of each mailbox by this process (syncedAlready); small ones only, MAX_TOUCH_NOTES. */
+interface TouchNote { syncState: string; modseq: number; ids: ReadonlySet<string> }
+const lastTouch = new WeakMap<UidStore, Map<string, TouchNote>>();
+const MAX_TOUCH_NOTES = 1_000;
+const MAX_NOTED_IDS = 1_000;
+
+function noteTouch(store: UidStore, account: string, mailboxId: string, note: TouchNote): void {
+  let byKey = lastTouch.get(store);
+  if (!byKey) lastTouch.set(store, (byKey = new Map()));
+  const key = JSON.stringify([account, mailboxId]);
+  byKey.delete(key);
+  if (note.ids.size === 0 || note.ids.size > MAX_NOTED_IDS) return;
+  byKey.set(key, note);
+  if (byKey.size > MAX_TOUCH_NOTES) byKey.delete(byKey.keys().next().value!);
+}
+
+/**
+ * After the gateway's own `mailboxIds` write (COPY/MOVE, RFC 9051 §6.4.7, RFC 6851) whose every email this map
+ * already reflects: the copies assigned here (destination), or the originals that stay with unchanged flags (a
+ * COPY's source: RFC 7162 §3.1, nothing of theirs an IMAP client sees changed) or were expunged here (a MOVE's
+ * source). Records the write's newState as `settleOwnWrite` does, so the next sync does not give those messages a
+ * new mod-sequence for it; nothing when the write raced another (conservative).
+ */
+export async function passOwnWrite(store: UidStore, account: string, mailboxId: string, states: WriteStates | null, view?: { emailState: string }): Promise<void> {
+  if (!states) return;
+  await serialized(store, account, mailboxId, async () => {
+    const hit = snapshots.get(store)?.get(JSON.stringify([account, mailboxId]));
+    await advance(store, account, mailboxId, states, view, hit, null);
+  });
+}
+
+/**
+ * The compare-and-set of an own write's states, the view following; then the process-wide snapshot `hit` is kept
+ * (with the touched entries' new mod-sequence) when the store's numbers prove that only this write's touch (one
+ * new mod-sequence, when it touched a live entry of `hit`) and this advance (one version) came after `hit`.
+ */
+async function advance(store: UidStore, account: string, mailboxId: string, states: WriteStates | null, view: { emailState: string } | undefined,
+  hit: MailboxSnapshot | undefined, touch: { uids: ReadonlySet<number>; modseq: number } | null): Promise<void> {
+  if (!states || !(await store.advanceSyncState(account, mailboxId, states.oldState, states.newState))) return;
+  if (view?.emailState === states.oldState) view.emailState = states.newState;
+  if (!hit || hit.syncState !== states.oldState) return;
+  const highest = touch ? hit.highestModseq + 1 : hit.highestModseq;
+  if (touch && (touch.modseq !== highest || !hit.entries.some((e) => touch.uids.has(e.uid)))) return;
+  const now = await store.openMailbox(account, mailboxId);
+  if (now.version !== hit.version + 1 || now.highestModseq !== highest || now.uidNext !== hit.uidNext
+    || now.uidValidity !== hit.uidValidity || now.syncState !== states.newState) return;
+  const modseqs = touch ? hit.entries.map((e, i) => (touch.uids.has(e.uid) ? touch.modseq : hit.modseqs[i]!)) : hit.modseqs;
+  remember(store, account, mailboxId, { ...now, entries: hit.entries, modseqs });
 }
 
 /** What one sync decided from its snapshot. */
@@ -104,14 +219,14 @@ interface Plan {
 /** `Email/changes` pages since `since`, merged; null when the store cannot (or it would take too many pages). */
 interface Changes { touched: Set<string>; destroyed: Set<string>; newState: string }
 
-async function collectChanges(backend: MailBackend, since: string): Promise<Changes | null> {
+async function collectChanges(backend: MailBackend, since: string, first?: JmapChanges): Promise<Changes | null> {
   const touched = new Set<string>();
   const destroyed = new Set<string>();
   let state = since;
   try {
     for (let page = 0; ; page++) {
       if (page >= MAX_CHANGE_PAGES) return null;
-      const ch = await backend.emailChanges(state, CHANGES_PER_PAGE);
+      const ch = page === 0 && first ? first : await backend.emailChanges(state, CHANGES_PER_PAGE);
       for (const id of [...ch.created, ...ch.updated]) touched.add(id);
       for (const id of ch.destroyed) destroyed.add(id);
       state = ch.newState;
@@ -125,7 +240,17 @@ async function collectChanges(backend: MailBackend, since: string): Promise<Chan
   return { touched, destroyed, newState: state };
 }
 
-async function incremental(backend: MailBackend, mailboxId: string, snap: MailboxSnapshot, ch: Changes): Promise<Plan> {
+/**
+ * The ids changed after the map's recorded state, when `ch` (a catch-up's, since the view's older state) may hold
+ * more: only those get a new mod-sequence (the others got theirs from the sync that recorded the map's state, or
+ * from `settleOwnWrite`). Null: every changed id may (the changes are the map's own, or the store cannot tell).
+ */
+async function bumpable(backend: MailBackend, snap: MailboxSnapshot, since: string | null, ch: Changes): Promise<ReadonlySet<string> | null> {
+  if (since === null || snap.syncState === null || since === snap.syncState || snap.syncState === ch.newState || ch.touched.size === 0) return null;
+  return (await collectChanges(backend, snap.syncState))?.touched ?? null;
+}
+
+async function incremental(backend: MailBackend, mailboxId: string, snap: MailboxSnapshot, ch: Changes, bump: ReadonlySet<string> | null): Promise<Plan> {
   // Read after the snapshot: an email this sync expunges was really gone, after the snapshot saw it mapped.
   const metas = ch.touched.size > 0 ? await backend.getEmails([...ch.touched]) : [];
   const here = new Map(metas.filter((m) => m.mailboxIds.includes(mailboxId)).map((m) => [m.id, m] as const));
@@ -134,8 +259,9 @@ async function incremental(backend: MailBackend, mailboxId: string, snap: Mailbo
   const gone = [...ch.destroyed, ...[...ch.touched].filter((id) => !here.has(id))]
     .flatMap((id) => { const i = index.get(id); return i === undefined ? [] : [snap.entries[i]!]; })
     .sort((a, b) => a.uid - b.uid);
-  // Live emails still here whose metadata changed get a new mod-sequence, unless the map already reflects newState.
-  const touch = snap.syncState === ch.newState ? [] : [...here.keys()].filter((id) => liveIds.has(id));
+  // Live emails still here whose metadata changed after the map's state get a new mod-sequence (none when the map
+  // already reflects newState).
+  const touch = snap.syncState === ch.newState ? [] : [...here.keys()].filter((id) => liveIds.has(id) && (bump === null || bump.has(id)));
   const arrived = [...here.values()]
     .filter((m) => !liveIds.has(m.id))
     .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.id.localeCompare(b.id))
@@ -171,11 +297,12 @@ async function commit(store: UidStore, account: string, mailboxId: string, snap:
   const alone = highestModseq === snap.highestModseq + (changedAny ? 1 : 0);
   if (!changedAny) { // the map's entries as they were: O(1)
     if (alone && done.state !== snap) remember(store, account, mailboxId, { ...snap, ...done.state, syncState: c.syncState });
-    return { uidValidity, uidNext, entries: snap.entries, modseqs: snap.modseqs.slice(), columns: columnsOf(snap.entries),
+    return { uidValidity, uidNext, entries: snap.entries, modseqs: snap.modseqs, columns: columnsOf(snap.entries),
       highestModseq, emailState: c.syncState, changed: p.changed, mode: p.mode, retries };
   }
   const goneUids = new Set(c.expunge);
   const touched = new Set(c.touch);
+  noteTouch(store, account, mailboxId, { syncState: c.syncState, modseq: highestModseq, ids: touched });
   // Everything this commit changed has its one new mod-sequence, which is now the HIGHESTMODSEQ.
   const rows = snap.entries.map((e, i) => ({ e, m: touched.has(e.emailId) ? highestModseq : snap.modseqs[i]! }))
     .filter(({ e }) => !goneUids.has(e.uid))
@@ -185,7 +312,7 @@ async function commit(store: UidStore, account: string, mailboxId: string, snap:
   const modseqs = rows.map((r) => r.m);
   if (alone) remember(store, account, mailboxId, { ...done.state, syncState: c.syncState, entries, modseqs });
   return {
-    uidValidity, uidNext, entries, modseqs: modseqs.slice(), columns: columnsOf(entries), highestModseq,
+    uidValidity, uidNext, entries, modseqs, columns: columnsOf(entries), highestModseq,
     emailState: c.syncState, changed: p.changed, mode: p.mode, retries,
   };
 }
@@ -201,21 +328,27 @@ async function commit(store: UidStore, account: string, mailboxId: string, snap:
 const snapshots = new WeakMap<UidStore, Map<string, MailboxSnapshot>>();
 const MAX_SNAPSHOT_ENTRIES = 2_000_000;
 
-async function snapshotOf(store: UidStore, account: string, mailboxId: string): Promise<MailboxSnapshot> {
+/** `known`: the mailbox's state as read by the caller just now (Prefetch), instead of reading it again. */
+async function snapshotOf(store: UidStore, account: string, mailboxId: string, known?: MailboxUidState): Promise<MailboxSnapshot> {
   let byKey = snapshots.get(store);
   if (!byKey) snapshots.set(store, (byKey = new Map()));
   const key = JSON.stringify([account, mailboxId]);
   const hit = byKey.get(key);
   if (hit) {
-    const now = await store.openMailbox(account, mailboxId);
-    if (now.version === hit.version && now.highestModseq === hit.highestModseq && now.uidNext === hit.uidNext
-      && now.uidValidity === hit.uidValidity && now.syncState === hit.syncState) {
+    const now = known ?? await store.openMailbox(account, mailboxId);
+    if (sameState(now, hit)) {
       byKey.delete(key);
       byKey.set(key, hit); // most recently used last
       return hit;
     }
   }
   return remember(store, account, mailboxId, await store.snapshot(account, mailboxId));
+}
+
+/** Every write that changes the live map or a mod-sequence moves one of these (store.ts MailboxUidState). */
+function sameState(a: MailboxUidState, b: MailboxUidState): boolean {
+  return a.version === b.version && a.highestModseq === b.highestModseq && a.uidNext === b.uidNext
+    && a.uidValidity === b.uidValidity && a.syncState === b.syncState;
 }
 
 /** Keep `snap` as the mailbox's last known map (most recently used last), within MAX_SNAPSHOT_ENTRIES. */

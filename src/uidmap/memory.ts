@@ -149,6 +149,14 @@ export class MemoryUidStore implements UidStore {
     state.syncState = syncState;
   }
 
+  async advanceSyncState(account: string, mailboxId: string, from: string, to: string): Promise<boolean> {
+    const box = this.peek(account, mailboxId);
+    if (!box || box.state.syncState !== from) return false;
+    if (from !== to) box.state.version++;
+    box.state.syncState = to;
+    return true;
+  }
+
   async resetMailbox(account: string, mailboxId: string): Promise<void> {
     if (this.closed) throw ImapError.no('UID store is closed', 'UNAVAILABLE');
     this.mailboxes.delete(JSON.stringify([account, mailboxId]));

@@ -303,6 +303,17 @@ export class SqliteUidStore implements UidStore {
     });
   }
 
+  async advanceSyncState(account: string, mailboxId: string, from: string, to: string): Promise<boolean> {
+    return this.write(() => {
+      const box = this.q.mailbox.get(account, mailboxId);
+      if (!box || box.syncState !== from) return false;
+      if (from === to) return true;
+      this.q.setSync.run(to, box.mbox);
+      this.q.bumpVersion.run(box.mbox);
+      return true;
+    });
+  }
+
   async resetMailbox(account: string, mailboxId: string): Promise<void> {
     this.write(() => {
       const row = this.q.mailbox.get(account, mailboxId);

@@ -57,7 +57,7 @@ export interface SyncCommit {
   syncState: string;
   /**
    * Email ids whose metadata (keywords) changed (JMAP `Email/changes` updated): their live entries get the
-   * commit's new mod-sequence (RFC 7162 §3.1; a spurious bump is harmless). Absent = none.
+   * commit's new mod-sequence (RFC 7162 §3.1). Absent = none.
    */
   touch?: string[];
 }
@@ -107,6 +107,15 @@ export interface UidStore {
 
   /** Record the JMAP Email state string the live map now reflects (DESIGN.md rule 4). */
   setSyncState(account: string, mailboxId: string, syncState: string): Promise<void>;
+
+  /**
+   * Compare-and-set of the recorded JMAP Email state after the gateway's own write (RFC 8620 §5.3 `oldState` ->
+   * `newState` of an `Email/set`): if the mailbox's `syncState` is still `from`, record `to` (bumping `version`
+   * like `setSyncState`) and return true; otherwise change nothing and return false. The caller vouches that every
+   * Email change between the two states is its own and already reflected here (its live UIDs `touch`ed), so the
+   * next sync does not give them a second mod-sequence (RFC 7162 §3.1.3: a client's UNCHANGEDSINCE must hold).
+   */
+  advanceSyncState(account: string, mailboxId: string, from: string, to: string): Promise<boolean>;
 
   /**
    * Forget a mailbox that was really replaced or deleted: its live map is dropped and the next `openMailbox`

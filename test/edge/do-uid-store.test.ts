@@ -25,7 +25,7 @@ after(async () => {
 let n = 0;
 function scoped(store: HttpUidStore, prefix: string): HttpUidStore {
   const wrap = Object.create(store) as HttpUidStore;
-  for (const m of ['openMailbox', 'assign', 'list', 'snapshot', 'commitSync', 'expunge', 'setSyncState', 'resetMailbox', 'getDeleted', 'setDeleted', 'touch', 'vanished', 'setOrigins', 'getOrigins'] as const) {
+  for (const m of ['openMailbox', 'assign', 'list', 'snapshot', 'commitSync', 'expunge', 'setSyncState', 'advanceSyncState', 'resetMailbox', 'getDeleted', 'setDeleted', 'touch', 'vanished', 'setOrigins', 'getOrigins'] as const) {
     const f = (store[m] as (...a: unknown[]) => unknown).bind(store);
     (wrap as unknown as Record<string, unknown>)[m] = (account: string, ...rest: unknown[]) => f(`${prefix}${account}`, ...rest);
   }

@@ -172,6 +172,27 @@ export function runUidStoreContract(name: string, makeStore: () => Promise<Store
     assert.equal((await store.openMailbox(A, 'inbox')).syncState, 'jmap-state-2 \u00e9');
   }));
 
+  // The gateway's own write (RFC 8620 §5.3 oldState -> newState): the recorded state moves only if it is still `from`.
+  test(`${name}: advanceSyncState is a compare-and-set of the recorded state that moves the sync version`, () => withStore(async ({ store }) => {
+    assert.equal(await store.advanceSyncState(A, 'never-seen', 's1', 's2'), false, 'no recorded state: nothing to advance');
+    await store.assign(A, 'inbox', ['a']);
+    await store.setSyncState(A, 'inbox', 's1');
+    const before = await store.snapshot(A, 'inbox');
+    assert.equal(await store.advanceSyncState(A, 'inbox', 's0', 's2'), false, 'another state is recorded: refused');
+    assert.deepEqual(await store.openMailbox(A, 'inbox'), { uidValidity: before.uidValidity, uidNext: before.uidNext, syncState: 's1', version: before.version, highestModseq: before.highestModseq }, 'a refusal changes nothing');
+    assert.equal(await store.advanceSyncState(A, 'inbox', 's1', 's2'), true);
+    const after = await store.snapshot(A, 'inbox');
+    assert.equal(after.syncState, 's2');
+    assert.ok(after.version > before.version, 'a sync that read the map at s1 must not commit over it');
+    assert.equal(after.highestModseq, before.highestModseq, 'no mod-sequence is taken');
+    assert.deepEqual(after.entries, before.entries);
+    assert.equal(await store.commitSync(A, 'inbox', { version: before.version, expunge: [], assign: [], syncState: 's2', touch: ['a'] }), null,
+      'a commit from the snapshot before the advance is refused');
+    assert.equal(await store.advanceSyncState(A, 'inbox', 's1', 's3'), false, 'the second of two racing advances from s1 loses');
+    assert.equal((await store.openMailbox(A, 'inbox')).syncState, 's2');
+    assert.equal((await store.openMailbox(A, 'other')).syncState, null, 'other mailboxes keep theirs');
+  }));
+
   test(`${name}: \\Deleted flags set and clear per (mailbox, UID); expunge clears them`, () => withStore(async ({ store }) => {
     await store.assign(A, 'inbox', ['a', 'b', 'c']);
     await store.assign(A, 'other', ['a', 'b', 'c']);

@@ -28,7 +28,7 @@
  * the first time a destination is used (see target.ts). An import also writes the copies' origins to the UID store
  * (no JMAP request); an import whose outcome is unknown is read back first (MailBackend.importBlobs).
  */
-import type { BlobImport, EmailMeta } from '../../backend/backend.ts';
+import type { BlobImport, EmailMeta, WriteStates } from '../../backend/backend.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import type { CommandOf } from '../../protocol/types.ts';
 import type { HandlerResult } from '../dispatch.ts';
@@ -74,10 +74,13 @@ export async function copyMoveCommand(s: Session, c: CommandOf<'COPY' | 'MOVE'>)
   const imports = sources.map((m): BlobImport => ({ blobId: m.blobId, mailboxIds: [dest], keywords: m.keywords, receivedAt: m.receivedAt }));
   const known = async () => new Set((await s.config.uidStore.list(account.accountKey, dest)).map((e) => e.emailId));
   const created = await backend.importBlobs(imports, { known });
+  let written: WriteStates | null = null;
   try {
     await recordCopies(s, sources, created); // RFC 8474 §5.1: the copies keep their sources' EMAILID
-    await backend.updateMailboxes(plans.filter(([, , p]) => p !== 'import' && (p === 'label' || move)).map(([, m, p]) =>
+    const states = await backend.updateMailboxes(plans.filter(([, , p]) => p !== 'import' && (p === 'label' || move)).map(([, m, p]) =>
       ({ id: m.id, add: p === 'label' ? [dest] : [], remove: move ? [source] : [] })));
+    // The mailboxIds patch as the only write: both maps may move past it (sync.ts passOwnWrite, no second MODSEQ).
+    if (sources.length === 0) written = states;
     // MOVE within one mailbox: the originals leave it (a destroy when it was their only mailbox: last, as it cannot be undone).
     if (move) await leaveMailbox(backend, source, plans.filter(([, , p]) => p === 'import').map(([, m]) => m));
   } catch (err) {
@@ -87,7 +90,7 @@ export async function copyMoveCommand(s: Session, c: CommandOf<'COPY' | 'MOVE'>)
 
   let n = 0;
   return settleCopy(s, view, move, {
-    destKey: account.accountKey, dest, uidValidity, sameMailbox: dest === source,
+    destKey: account.accountKey, dest, uidValidity, sameMailbox: dest === source, states: written,
     copies: plans.map(([r, m, p]) => ({ uid: r.uid, emailId: p === 'import' ? created[n++]! : m.id, carryDeleted: p !== 'already' })),
   });
 }

@@ -7,6 +7,8 @@ import type { HandlerResult } from '../dispatch.ts';
 import { expungedHighest } from '../qresync.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView } from '../view.ts';
+import type { WriteStates } from '../../backend/backend.ts';
+import { passOwnWrite } from '../sync.ts';
 
 /** The destination side of a COPY/MOVE whose JMAP writes are done. */
 export interface SettledCopy {
@@ -17,6 +19,8 @@ export interface SettledCopy {
   sameMailbox: boolean;
   /** Source UID, destination email id, and whether the source's \Deleted goes along (not for an email already there). */
   copies: Array<{ uid: number; emailId: string; carryDeleted: boolean }>;
+  /** RFC 8620 §5.3 states of the JMAP write when it was one `mailboxIds` patch of exactly these emails (sync.ts passOwnWrite). */
+  states?: WriteStates | null;
 }
 
 /**
@@ -31,10 +35,13 @@ export async function settleCopy(s: Session, view: MailboxView, move: boolean, c
   const destUids = c.copies.map((x) => assigned.get(x.emailId)!);
   const carried = c.copies.flatMap((x, i) => (x.carryDeleted && view.deleted.has(x.uid) ? [destUids[i]!] : []));
   await uidStore.setDeleted(c.destKey, c.dest, carried, true);
+  const states = c.states ?? null;
+  if (!c.sameMailbox) await passOwnWrite(uidStore, c.destKey, c.dest, states); // every written email is assigned there
   const copyUid = { name: 'COPYUID', data: `${c.uidValidity} ${formatSequence(srcUids)} ${formatSequence(destUids)}` };
 
   if (!move) {
     if (c.sameMailbox) await view.refresh(s); // the copies are new messages of this mailbox: EXISTS (RFC 9051 §7.4.1)
+    else await passOwnWrite(uidStore, s.account!.accountKey, view.mailboxId, states, view); // their flags did not change
     return { code: copyUid, text: 'COPY completed' };
   }
   await s.send({ type: 'status', status: 'OK', code: copyUid, text: 'Moved' });
@@ -42,6 +49,7 @@ export async function settleCopy(s: Session, view: MailboxView, move: boolean, c
   await uidStore.expunge(sourceKey, view.mailboxId, srcUids);
   await uidStore.setDeleted(sourceKey, view.mailboxId, srcUids, false);
   await view.remove(s, new Set(srcUids), true);
+  if (!c.sameMailbox) await passOwnWrite(uidStore, sourceKey, view.mailboxId, states, view); // expunged here
   if (c.sameMailbox) await view.refresh(s);
   const code = await expungedHighest(s, srcUids.length);
   return code ? { code, text: 'MOVE completed' } : { text: 'MOVE completed' };

@@ -28,6 +28,7 @@ import type { HandlerResult } from '../dispatch.ts';
 import { parseFlagArgs } from '../flag-args.ts';
 import type { Session } from '../session.ts';
 import { flagsKey, type MessageRef } from '../view.ts';
+import { settleOwnWrite } from '../sync.ts';
 
 type Change = { id: string; add: string[]; remove: string[] };
 
@@ -88,8 +89,9 @@ async function storeOnce(s: Session, c: CommandOf<'STORE'>, refs: MessageRef[]):
   // `\Deleted` first: local and revertible, so a refused keyword patch leaves nothing changed.
   await uidStore.setDeleted(account.accountKey, view.mailboxId, on, true);
   await uidStore.setDeleted(account.accountKey, view.mailboxId, off, false);
+  let states;
   try {
-    await account.backend.updateKeywords(changes, ifInState !== undefined ? { ifInState } : {});
+    states = await account.backend.updateKeywords(changes, ifInState !== undefined ? { ifInState } : {});
   } catch (err) {
     await uidStore.setDeleted(account.accountKey, view.mailboxId, on, false);
     await uidStore.setDeleted(account.accountKey, view.mailboxId, off, true);
@@ -98,12 +100,13 @@ async function storeOnce(s: Session, c: CommandOf<'STORE'>, refs: MessageRef[]):
   for (const u of on) view.deleted.add(u);
   for (const u of off) view.deleted.delete(u);
 
-  // RFC 7162 §3.1: one new mod-sequence for the messages whose flags really changed.
+  // RFC 7162 §3.1: one new mod-sequence for the messages whose flags really changed, and only one: every email the
+  // patch wrote is among them, so the map may move past the write (sync.ts settleOwnWrite).
   const flipped = new Set(flip);
   const changedIds = new Set(changes.filter((ch) => ch.add.length + ch.remove.length > 0).map((ch) => ch.id));
   const touched = live.filter((r) => changedIds.has(r.emailId) || flipped.has(r.uid)).map((r) => r.uid);
   if (touched.length > 0) {
-    const modseq = await uidStore.touch(account.accountKey, view.mailboxId, touched);
+    const modseq = await settleOwnWrite(uidStore, account.accountKey, view.mailboxId, touched, states ?? null, view);
     view.setModseqs(new Map(touched.map((u) => [u, modseq] as const)), modseq);
     await guardHighestModseq(s); // RFC 7162 §3.2: MODSEQ data below an unreported expunge's needs HIGHESTMODSEQ
   }
