@@ -71,8 +71,23 @@ export interface Changes {
   destroyed: string[];
 }
 
+/** RFC 8621 §2.2 `Mailbox/changes`: `updatedProperties` lists what changed when only the counters did, else null. */
+export interface MailboxChanges extends Changes {
+  updatedProperties: string[] | null;
+}
+
 /** A header field requested as raw text (RFC 8621 §4.1.2.1 `header:Name:asRaw`), keyed by the requested name. */
 export type RawHeaders = Record<string, string[]>;
+
+/**
+ * RFC 8620 §5.3 `oldState` / `newState` of a gateway write: the Email state just before its first `Email/set` and
+ * just after its last, reported only when each `Email/set` started at the state the previous one ended at. So the
+ * Email changes from `oldState` to `newState` are exactly this write's (the UID map uses it: sync.ts `settleOwnWrite`).
+ */
+export interface WriteStates {
+  oldState: string;
+  newState: string;
+}
 
 export interface MailBackend {
   /** The JMAP accountId this backend acts on (RFC 8620 §2 primaryAccounts for urn:ietf:params:jmap:mail). */
@@ -143,16 +158,26 @@ export interface MailBackend {
   mailboxChanges(sinceState: string): Promise<Changes>;
 
   /**
+   * In ONE request (RFC 8620 §3.3): `Mailbox/changes` since `mailboxSince`, `Mailbox/get` of the one mailbox
+   * `mailboxId` (its current name, parent and `myRights`), and, when `emailSince` is not null, `Email/changes` since
+   * it (at most `maxChanges`): a SELECT validating a kept mailbox tree and starting the sync at once
+   * (session/tree-cache.ts). A part whose call failed (e.g. cannotCalculateChanges, RFC 8620 §5.2) or found nothing is null.
+   */
+  mailboxAndEmailChanges(mailboxSince: string, mailboxId: string, emailSince: string | null, maxChanges: number): Promise<{ mailbox: MailboxChanges | null; named: MailboxInfo | null; email: Changes | null }>;
+
+  /**
    * `Email/set` update of keywords with patches (RFC 8620 §5.3): per email, keywords to add and to remove.
    * All-or-nothing from the caller's point of view (DESIGN.md rule 10): on a partial failure the implementation
    * reverts what succeeded and throws. With `ifInState` (RFC 8620 §5.3) the first `Email/set` is refused with
    * `stateMismatch` (see `isStateMismatch`) when the Email state moved past it: RFC 7162 §3.1.3 STORE UNCHANGEDSINCE
    * uses it to detect a change racing in through JMAP. Only the first batch carries it.
+   * Returns the Email states around the write (`WriteStates`) when the server reported them and its batches
+   * followed one another with nothing in between; null otherwise, or when nothing needed writing.
    */
-  updateKeywords(changes: Array<{ id: string; add: string[]; remove: string[] }>, opts?: { ifInState?: string }): Promise<void>;
+  updateKeywords(changes: Array<{ id: string; add: string[]; remove: string[] }>, opts?: { ifInState?: string }): Promise<WriteStates | null>;
 
-  /** `Email/set` update of mailboxIds with patches; same all-or-nothing rule. */
-  updateMailboxes(changes: Array<{ id: string; add: string[]; remove: string[] }>): Promise<void>;
+  /** `Email/set` update of mailboxIds with patches; same all-or-nothing rule, and the same `WriteStates` answer. */
+  updateMailboxes(changes: Array<{ id: string; add: string[]; remove: string[] }>): Promise<WriteStates | null>;
 
   /** `Email/set` destroy. */
   destroyEmails(ids: string[]): Promise<void>;
@@ -201,6 +226,13 @@ export interface MailBackend {
   uploadBlob(raw: Uint8Array): Promise<string>;
 
   /**
+   * `uploadBlob` and `Mailbox/changes` since `mailboxState` (RFC 8620 §5.2) in ONE request, when the store takes
+   * uploads inside API requests (RFC 9404 §4.1 `Blob/upload`): APPEND checks the mailbox tree it keeps at no extra
+   * round trip. Null: not possible here (nothing was sent). `mailbox` null: the store could not tell the changes.
+   */
+  uploadCheckingMailboxes?(raw: Uint8Array, mailboxState: string): Promise<{ blobId: string; mailbox: Changes & { updatedProperties: string[] | null } | null } | null>;
+
+  /**
    * `Email/import` (RFC 8621 §4.8) of blobs already on the server (uploaded APPEND messages, or an existing
    * Email's blobId when COPY needs a second email), all in one request (chunked by `maxObjectsInSet`). Returns the
    * Email ids in order. All-or-nothing (DESIGN.md rule 10): when any is refused, the ones created are destroyed
@@ -247,6 +279,8 @@ export interface BackendInfo {
   maxSizeUpload: number;
   /** The server offers `urn:ietf:params:jmap:quota` (RFC 9425 §2) for this account: IMAP QUOTA (RFC 9208) works. */
   quota: boolean;
+  /** RFC 8620 §2 session `state` (changes with the user's accounts and shares): part of cache keys. */
+  sessionState?: string;
 }
 
 /** One JMAP Quota (RFC 9425 §4.1), the parts IMAP QUOTA (RFC 9208) shows. */

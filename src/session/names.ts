@@ -4,9 +4,10 @@
  */
 import { ImapError } from '../protocol/errors.ts';
 import { decodeMutf7, encodeMutf7 } from '../protocol/mutf7.ts';
-import { buildNamespace, findMailbox, type ImapMailbox } from './mailboxes.ts';
+import { findMailbox, type ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
 import { treeFor } from './shared-accounts.ts';
+import { keepTree, resolveForSelect, type SelectTarget } from './tree-cache.ts';
 import { isUtf8 } from './versions.ts';
 
 /** A name the client sent -> Unicode. Invalid modified UTF-7 is BAD (RFC 9051 §5.1.3). */
@@ -37,10 +38,19 @@ export function encodeName(s: Session, name: string): string {
   return isUtf8(s) ? name : encodeMutf7(name);
 }
 
-/** The user's own account's mailbox tree (one `Mailbox/get`). */
+/** The user's own account's mailbox tree (one `Mailbox/get`), kept for the next SELECT (tree-cache.ts). */
 export async function mailboxTree(s: Session): Promise<ImapMailbox[]> {
-  const { mailboxes } = await s.home!.backend.listMailboxes();
-  return buildNamespace(mailboxes);
+  const { state, mailboxes } = await s.home!.backend.listMailboxes();
+  return keepTree(s.home!, state, mailboxes);
+}
+
+/**
+ * The mailbox SELECT / EXAMINE names, with the sync's first `Email/changes` page when the kept tree allowed asking
+ * it in the same request (tree-cache.ts: a warm SELECT costs one request).
+ */
+export function resolveSelected(s: Session, wire: string): Promise<SelectTarget> {
+  const name = decodeName(s, wire);
+  return resolveForSelect(s, name, () => mailboxTree(s), () => resolveMailbox(s, wire));
 }
 
 /** The mailbox a command names (own or in a shared account, shared-accounts.ts), or NO [NONEXISTENT] (RFC 5530). */

@@ -21,8 +21,12 @@ function recorder(inner: typeof fetch): typeof fetch {
       const body = JSON.parse(init.body) as { methodCalls: Array<[string, unknown, string]> };
       calls.push(...body.methodCalls.map((c) => c[0]));
       if (breakChanges && body.methodCalls.some((c) => c[0] === 'Email/changes')) {
-        const responses = body.methodCalls.map(([name, , id]) => name === 'Email/changes' ? ['error', { type: 'cannotCalculateChanges' }, id] : null);
-        if (responses.every((r) => r !== null)) return new Response(JSON.stringify({ methodResponses: responses, sessionState: 'x' }), { headers: { 'Content-Type': 'application/json' } });
+        // The store answers the request; its Email/changes answers (alone, or beside a SELECT's Mailbox/changes) are
+        // replaced by the error.
+        const broken = new Set(body.methodCalls.filter((c) => c[0] === 'Email/changes').map((c) => c[2]));
+        const json = await (await inner(input, init)).json() as { methodResponses: Array<[string, unknown, string]> };
+        json.methodResponses = json.methodResponses.map((r) => (broken.has(r[2]) ? ['error', { type: 'cannotCalculateChanges' }, r[2]] : r));
+        return new Response(JSON.stringify(json), { headers: { 'Content-Type': 'application/json' } });
       }
     }
     return inner(input, init);

@@ -3,7 +3,7 @@
  * Keywords and mailbox ids pass through unchanged: IMAP flag <-> keyword mapping is the session's job.
  */
 import {
-  BackendError, type Changes, type EmailMeta, type MailBackend, type MailboxInfo, type MailboxListing,
+  BackendError, type Changes, type EmailMeta, type MailBackend, type MailboxChanges, type MailboxInfo, type MailboxListing,
   type MailboxRights, type RawHeaders, type BlobImport, type BackendInfo, type QuotaInfo, type OtherAccount,
 } from '../backend.ts';
 import { ImapError } from '../../protocol/errors.ts';
@@ -12,13 +12,13 @@ import { jmapError } from './errors.ts';
 import { pointerToken } from './refs.ts';
 import { readEventStream } from './eventsource.ts';
 import { BLOB } from './blobs.ts';
-import { decodeBase64 } from '../../encoding/base64.ts';
+import { decodeBase64, encodeBase64 } from '../../encoding/base64.ts';
 import { findImported } from './import-readback.ts';
 
 /** Ping interval asked of the push server (RFC 8620 §7.3 `ping`): keeps proxies from closing an idle stream. */
 const PUSH_PING_SECONDS = 60;
 import { CORE, MAIL, QUOTA, type JmapSession, type MethodCall, type SetError } from './types.ts';
-import type { MailboxCreate, MailboxPatch } from '../backend.ts';
+import type { MailboxCreate, MailboxPatch, WriteStates } from '../backend.ts';
 
 /**
  * RFC 8621 §2 Mailbox properties the gateway reads. Not the counters (`totalEmails`, `unreadEmails`): IMAP counts
@@ -68,7 +68,7 @@ export class JmapBackend implements MailBackend {
 
   serverInfo(): BackendInfo {
     const s = this.session;
-    return { sessionUrl: s.url, maxSizeUpload: s.limits.maxSizeUpload, quota: this.quotaAccount() !== null };
+    return { sessionUrl: s.url, maxSizeUpload: s.limits.maxSizeUpload, quota: this.quotaAccount() !== null, sessionState: s.state };
   }
 
   /** RFC 9425 §4.1 Quota/get `ids: null`; only quotas on mail (RFC 9425 §4.1 `types` with `Mail`, or none given). */
@@ -241,11 +241,35 @@ export class JmapBackend implements MailBackend {
     return this.changes('Mailbox', sinceState);
   }
 
-  updateKeywords(changes: SetChange[], opts: { ifInState?: string } = {}): Promise<void> {
+  async mailboxAndEmailChanges(mailboxSince: string, mailboxId: string, emailSince: string | null, maxChanges: number): Promise<{ mailbox: MailboxChanges | null; named: MailboxInfo | null; email: Changes | null }> {
+    const calls: MethodCall[] = [
+      ['Mailbox/changes', { ...this.acct, sinceState: mailboxSince }, 'm'],
+      ['Mailbox/get', { ...this.acct, ids: [mailboxId], properties: MAILBOX_PROPERTIES }, 'g'],
+    ];
+    if (emailSince !== null) calls.push(['Email/changes', { ...this.acct, sinceState: emailSince, maxChanges }, 'e']);
+    const res = await this.client.call(calls);
+    const half = (id: string, name: string): Record<string, unknown> | null => {
+      try { return responseOf(res, id, name); } catch (err) {
+        if (err instanceof BackendError) return null; // a method-level error (RFC 8620 §3.6.2): the caller falls back
+        throw err;
+      }
+    };
+    const m = half('m', 'Mailbox/changes');
+    const g = (half('g', 'Mailbox/get')?.list as Record<string, unknown>[] | undefined)?.find((x) => String(x.id) === mailboxId);
+    const e = emailSince === null ? null : half('e', 'Email/changes');
+    const props = m?.updatedProperties;
+    return {
+      mailbox: m ? { ...toChanges(m, mailboxSince), updatedProperties: Array.isArray(props) ? props.map(String) : null } : null,
+      named: g ? toMailboxInfo(g) : null,
+      email: e ? toChanges(e, emailSince!) : null,
+    };
+  }
+
+  updateKeywords(changes: SetChange[], opts: { ifInState?: string } = {}): Promise<WriteStates | null> {
     return this.updateAllOrNothing('keywords', changes, opts.ifInState);
   }
 
-  updateMailboxes(changes: SetChange[]): Promise<void> {
+  updateMailboxes(changes: SetChange[]): Promise<WriteStates | null> {
     return this.updateAllOrNothing('mailboxIds', changes);
   }
 
@@ -350,6 +374,34 @@ export class JmapBackend implements MailBackend {
   }
 
   /**
+   * RFC 9404 §4.1 `Blob/upload` (the octets as base64 in the API request) after `Mailbox/changes` (RFC 8620 §5.2)
+   * in the same request. Null (nothing sent) when the store or account lacks Blob/upload, or when the message is
+   * over `maxSizeUpload` or would make the request too large (the caller uploads as usual and gets TOOBIG there).
+   */
+  async uploadCheckingMailboxes(raw: Uint8Array, mailboxState: string): Promise<{ blobId: string; mailbox: Changes & { updatedProperties: string[] | null } | null } | null> {
+    const { limits } = await this.client.session();
+    const caps = this.session.accounts[this.accountId]?.accountCapabilities?.[BLOB] as { maxDataSources?: unknown } | undefined;
+    if (!this.blobGet() || (typeof caps?.maxDataSources === 'number' && caps.maxDataSources < 1)) return null;
+    if (raw.length > limits.maxSizeUpload || 4 * Math.ceil(raw.length / 3) + 4096 > limits.maxSizeRequest) return null;
+    const res = await this.client.call([
+      ['Mailbox/changes', { ...this.acct, sinceState: mailboxState }, 'm'],
+      ['Blob/upload', { ...this.acct, create: { b: { data: [{ 'data:asBase64': encodeBase64(raw) }], type: 'message/rfc822' } } }, 'u'],
+    ], [CORE, MAIL, BLOB]);
+    const u = responseOf(res, 'u', 'Blob/upload');
+    const made = (u.created as Record<string, { id?: unknown }> | null | undefined)?.b;
+    if (!made || typeof made.id !== 'string') throw jmapError((u.notCreated as Record<string, SetError> | null | undefined)?.b?.type ?? 'serverFail');
+    let m: Record<string, unknown> | null = null;
+    try { m = responseOf(res, 'm', 'Mailbox/changes'); } catch (err) {
+      if (!(err instanceof BackendError)) throw err; // a method-level error (e.g. cannotCalculateChanges): not told
+    }
+    if (!m) return { blobId: made.id, mailbox: null };
+    const ids = (k: string) => ((m[k] as string[] | undefined) ?? []).map(String);
+    return { blobId: made.id, mailbox: { oldState: String(m.oldState ?? mailboxState), newState: String(m.newState ?? ''),
+      hasMoreChanges: m.hasMoreChanges === true, created: ids('created'), updated: ids('updated'), destroyed: ids('destroyed'),
+      updatedProperties: Array.isArray(m.updatedProperties) ? m.updatedProperties.map(String) : null } };
+  }
+
+  /**
    * One request of `Email/import` calls (maxObjectsInSet emails each). On any refusal the created emails are
    * destroyed (one more request) and the first error thrown; duplicates refused with `existingId` are placed with
    * one `updateMailboxes` at the end (DESIGN.md rule 10).
@@ -451,12 +503,7 @@ export class JmapBackend implements MailBackend {
   private async changes(type: 'Email' | 'Mailbox', sinceState: string, maxChanges?: number): Promise<Changes> {
     const name = `${type}/changes`;
     const args = { accountId: this.accountId, sinceState, ...(maxChanges !== undefined ? { maxChanges } : {}) };
-    const r = responseOf(await this.client.call([[name, args, 'c']]), 'c', name);
-    const ids = (k: string) => ((r[k] as string[] | undefined) ?? []).map(String);
-    return {
-      oldState: String(r.oldState ?? sinceState), newState: String(r.newState ?? ''),
-      hasMoreChanges: r.hasMoreChanges === true, created: ids('created'), updated: ids('updated'), destroyed: ids('destroyed'),
-    };
+    return toChanges(responseOf(await this.client.call([[name, args, 'c']]), 'c', name), sinceState);
   }
 
   /**
@@ -466,13 +513,14 @@ export class JmapBackend implements MailBackend {
    * already changed gets the inverse patch of what really changed, then the first error is thrown.
    * Batches hold at most min(maxObjectsInSet, maxObjectsInGet) emails; requests at most maxCallsInRequest calls.
    */
-  private async updateAllOrNothing(field: PatchField, changes: SetChange[], ifInState?: string): Promise<void> {
+  private async updateAllOrNothing(field: PatchField, changes: SetChange[], ifInState?: string): Promise<WriteStates | null> {
     const wanted = changes.filter((c) => c.add.length + c.remove.length > 0);
-    if (wanted.length === 0) return;
+    if (wanted.length === 0) return null;
     const { limits } = await this.client.session();
     const batches = chunk(wanted, Math.min(limits.maxObjectsInSet, limits.maxObjectsInGet));
     const pairsPerRequest = Math.max(1, Math.floor(limits.maxCallsInRequest / 2));
     const reverts: Record<string, Patch> = {};
+    const states = new StateChain();
     let failure: unknown;
     outer: for (const group of chunk(batches.map((b, i) => ({ b, i })), pairsPerRequest)) {
       const calls = group.flatMap(({ b, i }): MethodCall[] => [
@@ -490,6 +538,7 @@ export class JmapBackend implements MailBackend {
         try {
           prior = priorValues(responseOf(responses, `p${i}`, 'Email/get'), field);
           set = responseOf(responses, `s${i}`, 'Email/set');
+          states.add(set);
         } catch (err) {
           failure ??= err;
           continue; // a failed method call changed nothing (RFC 8620 §3.6.2)
@@ -507,7 +556,7 @@ export class JmapBackend implements MailBackend {
       }
       if (failure) break outer;
     }
-    if (failure === undefined) return;
+    if (failure === undefined) return states.result();
     await this.revert(reverts, limits.maxObjectsInSet);
     throw failure;
   }
@@ -519,6 +568,23 @@ export class JmapBackend implements MailBackend {
     const calls = chunk(entries, maxObjectsInSet)
       .map((c, i): MethodCall => ['Email/set', { accountId: this.accountId, update: Object.fromEntries(c) }, `r${i}`]);
     await this.client.call(calls).catch(() => undefined);
+  }
+}
+
+/** RFC 8620 §5.3: the `oldState`/`newState` of consecutive `Email/set` responses, kept while they chain (WriteStates). */
+class StateChain {
+  private first: string | null = null;
+  private last: string | null = null;
+  private broken = false;
+
+  add(set: Record<string, unknown>): void {
+    const { oldState, newState } = set;
+    if (typeof oldState !== 'string' || typeof newState !== 'string' || (this.last !== null && oldState !== this.last)) this.broken = true;
+    else { this.first ??= oldState; this.last = newState; }
+  }
+
+  result(): WriteStates | null {
+    return this.broken || this.first === null || this.last === null ? null : { oldState: this.first, newState: this.last };
   }
 }
 
@@ -572,6 +638,15 @@ function mailboxSetError(e: SetError | undefined): ImapError {
   }
   if (e?.type === 'invalidProperties' && e.properties?.includes('name')) return ImapError.no('The mail store refused this mailbox name', 'CANNOT');
   return jmapError(e?.type ?? 'serverFail');
+}
+
+/** A `/changes` response (RFC 8620 §5.2) -> Changes. */
+function toChanges(r: Record<string, unknown>, sinceState: string): Changes {
+  const ids = (k: string) => ((r[k] as string[] | undefined) ?? []).map(String);
+  return {
+    oldState: String(r.oldState ?? sinceState), newState: String(r.newState ?? ''),
+    hasMoreChanges: r.hasMoreChanges === true, created: ids('created'), updated: ids('updated'), destroyed: ids('destroyed'),
+  };
 }
 
 function toMailboxInfo(m: Record<string, unknown>): MailboxInfo {

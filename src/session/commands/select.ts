@@ -4,7 +4,7 @@ import type { CommandOf } from '../../protocol/types.ts';
 import type { HandlerResult } from '../dispatch.ts';
 import { MAILBOX_FLAGS, PERMANENT_FLAGS } from '../flags.ts';
 import { DELIMITER } from '../mailboxes.ts';
-import { encodeName, resolveMailbox } from '../names.ts';
+import { encodeName, resolveSelected } from '../names.ts';
 import type { Session } from '../session.ts';
 import { MailboxView } from '../view.ts';
 import { expungeDeleted } from '../expunge.ts';
@@ -28,12 +28,12 @@ export async function selectCommand(s: Session, c: CommandOf<'SELECT' | 'EXAMINE
   if (s.selected) await s.send({ type: 'status', status: 'OK', code: { name: 'CLOSED' }, text: 'Previous mailbox is now closed' });
   s.selected = null;
   s.state = 'authenticated';
-  const mailbox = await resolveMailbox(s, c.mailbox);
+  const { mailbox, prefetch } = await resolveSelected(s, c.mailbox);
   const rights = mailbox.info.myRights;
   if (!rights.mayReadItems) throw ImapError.no(`Permission denied to read ${c.mailbox}`, 'NOPERM');
   const writable = rights.maySetSeen || rights.maySetKeywords || rights.mayRemoveItems;
   const readOnly = c.type === 'EXAMINE' || !writable;
-  const view = await MailboxView.open(s, mailbox, readOnly);
+  const view = await MailboxView.open(s, mailbox, readOnly, prefetch);
   await s.send({ type: 'FLAGS', flags: [...MAILBOX_FLAGS] });
   await s.send({ type: 'EXISTS', count: view.exists });
   // RFC 3501 §6.3.1 requires RECENT; \Recent is not kept (DESIGN.md rule 6). RFC 9051 §6.3.2 requires LIST instead.
