@@ -15,6 +15,7 @@
 import { JmapBackend } from '../backend/jmap/backend.ts';
 import { JmapClient } from '../backend/jmap/client.ts';
 import { basicAuth } from '../backend/jmap/auth.ts';
+import { jmapFetch } from '../backend/jmap/runtime-fetch.ts';
 import type { AccountContext, Authenticator } from '../session/context.ts';
 import type { PasswordCredentials } from './sasl.ts';
 
@@ -44,7 +45,7 @@ export function jmapBasicAuthenticator(opts: JmapBasicOptions): Authenticator {
   const now = opts.now ?? Date.now;
   const shared = new Map<string, Shared>();
   const connect = (creds: PasswordCredentials, key: string | null): Promise<JmapBackend> => {
-    const inner = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)); // the global at call time (tests wrap it)
+    const inner = opts.fetch ?? jmapFetch; // the global at call time (tests wrap it), or the runtime's faster one
     const client = new JmapClient({
       sessionUrl: opts.sessionUrl,
       auth: basicAuth(creds.username, creds.password),

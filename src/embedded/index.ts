@@ -76,7 +76,7 @@ export function openEmbeddedStore(opts: EmbeddedStoreOptions): EmbeddedStore {
       const keywords = (o.keywords ?? []).map((k) => k.toLowerCase());
       const bad = keywords.find((k) => !validKeyword(k));
       if (bad !== undefined) throw new Error(`invalid keyword: ${bad}`);
-      return repo.tx(() => {
+      return repo.durableTx(() => {
         const { blobId } = repo.putBlob(user.account_id, raw, 'message/rfc822');
         const receivedAt = Math.floor((o.receivedAt ?? new Date()).getTime() / 1000) * 1000;
         const row = repo.createEmail(user.account_id, blobId, [box.id], keywords, receivedAt);

@@ -24,6 +24,8 @@ export interface EmailRow {
   to_sort: string; search_from: string; search_to: string; search_cc: string; search_bcc: string;
   search_subject: string; search_body: string;
 }
+/** An Email row without its search text (what Email/get and the existence checks read). */
+export type EmailMetaRow = Pick<EmailRow, 'id' | 'account_id' | 'blob_id' | 'thread_id' | 'size' | 'received_at' | 'sent_at' | 'has_attachment' | 'preview'>;
 
 /** The standard mailboxes of a new account (RFC 8621 §2 roles, from the IANA registry of RFC 8457/6154). */
 export const STANDARD_MAILBOXES: { name: string; role: string }[] = [
@@ -39,6 +41,15 @@ export class Repo {
   constructor(readonly db: Db, readonly log: ChangeLog) {}
 
   tx<T>(fn: () => T): T { return this.db.transaction(fn)(); }
+  /**
+   * A transaction fsynced at commit (SQLite `synchronous = FULL` for it; db.ts): for new messages. In WAL mode that
+   * fsync also makes every earlier commit durable. Nested in another transaction it is a savepoint of that one.
+   */
+  durableTx<T>(fn: () => T): T {
+    if (this.db.inTransaction) return this.tx(fn);
+    this.db.pragma('synchronous = FULL');
+    try { return this.tx(fn); } finally { this.db.pragma('synchronous = NORMAL'); }
+  }
 
   // ---- users --------------------------------------------------------------------------------------------
   user(username: string): UserRow | undefined {
@@ -170,8 +181,10 @@ export class Repo {
   }
 
   // ---- emails -------------------------------------------------------------------------------------------
-  email(accountId: string, id: string): EmailRow | undefined {
-    return this.db.prepare('SELECT * FROM emails WHERE account_id = ? AND id = ?').get(accountId, id) as EmailRow | undefined;
+  /** One Email's row without the search columns (the whole body text: copying it was the store's top cost per Email/get). */
+  email(accountId: string, id: string): EmailMetaRow | undefined {
+    return this.db.prepare(`SELECT id, account_id, blob_id, thread_id, size, received_at, sent_at, has_attachment, preview
+      FROM emails WHERE account_id = ? AND id = ?`).get(accountId, id) as EmailMetaRow | undefined;
   }
   emails(accountId: string): EmailRow[] {
     return this.db.prepare('SELECT * FROM emails WHERE account_id = ?').all(accountId) as EmailRow[];

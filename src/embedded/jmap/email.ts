@@ -1,5 +1,5 @@
 /** Email methods (RFC 8621 §4): get, changes, set, import; Thread/get and Thread/changes (§3). */
-import type { EmailRow } from '../repo.ts';
+import type { EmailMetaRow } from '../repo.ts';
 import { validKeyword } from '../repo.ts';
 import type { DataType } from '../changes.ts';
 import { BODY_PROPERTIES, DEFAULT_BODY_PROPERTIES, type ParsedEmail, bodyPartObject, bodyValues, messageHeader } from '../email-view.ts';
@@ -65,7 +65,7 @@ const get: Handler = (args, ctx) => {
   return { accountId, state, list, notFound };
 };
 
-function emailObject(ctx: Ctx, row: EmailRow, props: string[], bodyProps: string[],
+function emailObject(ctx: Ctx, row: EmailMetaRow, props: string[], bodyProps: string[],
   bv: { text: boolean; html: boolean; all: boolean; maxBytes: number }): Args {
   let parsed: ParsedEmail | null = null;
   const p = () => (parsed ??= ctx.repo.parsedBlob(row.account_id, row.blob_id)!);
@@ -186,7 +186,8 @@ const importEmails: Handler = (args, ctx) => {
   const emails = args.emails as Record<string, Args>;
   if (Object.keys(emails).length > ctx.limits.maxObjectsInSet) throw new MethodError('requestTooLarge');
   const created: Args = {}, notCreated: Args = {};
-  for (const [cid, e] of Object.entries(emails)) ctx.repo.tx(() => {
+  // One fsynced commit for the whole call (new messages are durable when answered; db.ts), each email a savepoint.
+  ctx.repo.durableTx(() => { for (const [cid, e] of Object.entries(emails)) ctx.repo.tx(() => {
     const bad = (properties: string[], description: string) => { notCreated[cid] = { type: 'invalidProperties', properties, description }; };
     const extra = Object.keys(e).filter((k) => !['blobId', 'mailboxIds', 'keywords', 'receivedAt'].includes(k));
     if (extra.length) return bad(extra, 'unknown property');
@@ -212,7 +213,7 @@ const importEmails: Handler = (args, ctx) => {
     const row = ctx.repo.createEmail(accountId, stored, mailboxIds, keywords, receivedAt);
     ctx.createdIds.set(cid, row.id);
     created[cid] = { id: row.id, blobId: row.blob_id, threadId: row.thread_id, size: row.size };
-  });
+  }); });
   return { accountId, oldState, newState: ctx.repo.log.stateString(accountId, 'Email'),
     created: Object.keys(created).length ? created : null, notCreated: Object.keys(notCreated).length ? notCreated : null };
 };
