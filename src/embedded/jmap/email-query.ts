@@ -1,7 +1,11 @@
-/** Email/query (RFC 8621 §4.4, RFC 8620 §5.5): filters, sorting, thread collapsing and paging. */
+/**
+ * Email/query (RFC 8621 §4.4, RFC 8620 §5.5): filters (required text conditions narrowed by the trigram index of
+ * text-index.ts first), sorting, thread collapsing and paging.
+ */
 import type { EmailRow } from '../repo.ts';
 import { textForm } from '../mime.ts';
 import { type Args, type Ctx, type Handler, MethodError, account, invalid, isObj, isIdArray, resolveId } from './context.ts';
+import { matchExpression, textIndexReady, TEXT_COLUMNS, type TextColumn } from './text-index.ts';
 
 /** The largest page this server returns; a larger `limit` is answered with this `limit` (RFC 8620 §5.5). */
 export const MAX_QUERY_LIMIT = 1000;
@@ -139,13 +143,79 @@ function mailboxListing(args: Args, ctx: Ctx, accountId: string): string[] | nul
   return rows.map((r) => r.id);
 }
 
+/** The search columns each text condition reads (matchCondition: `text` joins them all). */
+const TEXT_CONDITION_COLUMNS: Record<string, readonly TextColumn[]> = {
+  text: TEXT_COLUMNS, from: ['search_from'], to: ['search_to'], cc: ['search_cc'], bcc: ['search_bcc'],
+  subject: ['search_subject'], body: ['search_body'],
+};
+
+/**
+ * The FTS5 expression every match of `filter` satisfies, from the text conditions it requires (those of a
+ * FilterCondition or of AND operators, not under OR / NOT), or null when it requires none the index can use.
+ * Thread-keyword conditions and sorts see whole threads, so such queries are left to the full scan.
+ */
+function requiredText(args: Args): string | null {
+  if (JSON.stringify([args.filter ?? null, args.sort ?? null]).includes('InThread')) return null;
+  const parts: string[] = [];
+  const walk = (f: unknown): void => {
+    if (!isObj(f)) return;
+    if ('operator' in f) {
+      if (f.operator === 'AND' && Array.isArray(f.conditions)) f.conditions.forEach(walk);
+      return;
+    }
+    for (const [k, v] of Object.entries(f)) {
+      const columns = TEXT_CONDITION_COLUMNS[k];
+      // `text` joins the columns with LF: a term with an LF may match across two of them, which no column holds.
+      const usable = columns && typeof v === 'string' && !(k === 'text' && v.includes('\n'));
+      const expr = usable ? matchExpression(searchTerms(v), columns) : null;
+      if (expr) parts.push(expr);
+    }
+  };
+  walk(args.filter);
+  return parts.length > 0 ? parts.join(' AND ') : null;
+}
+
+/** Throws what `matches` throws for a malformed operator or an unknown condition name, on no particular email. */
+function checkShape(f: unknown): void {
+  if (!isObj(f)) throw invalid('filter must be an object');
+  if (!('operator' in f)) {
+    for (const k of Object.keys(f)) if (!CONDITIONS.has(k)) throw new MethodError('unsupportedFilter', { description: `unknown condition ${k}` });
+    return;
+  }
+  if (!Array.isArray(f.conditions)) throw invalid('conditions must be an array');
+  if (f.operator !== 'AND' && f.operator !== 'OR' && f.operator !== 'NOT') throw invalid('operator must be AND, OR or NOT');
+  f.conditions.forEach(checkShape);
+}
+
+/** Below this many candidates, their mailboxes and keywords are read per email instead of for the whole account. */
+const PER_EMAIL_MEMBERSHIP = 1000;
+
+/**
+ * The emails the filter can match at all: those the text index finds for its required text conditions
+ * (text-index.ts: a superset of the matches, each still checked by `matches`), or every email of the account
+ * (no such condition, or the index still being built).
+ */
+function candidates(args: Args, ctx: Ctx, accountId: string): Item[] {
+  const match = requiredText(args);
+  let rows: EmailRow[];
+  if (match && textIndexReady(ctx.repo.db)) {
+    checkShape(args.filter); // the scan would have met a bad operator or condition name on the rows the index skips
+    // The index first (an IN subquery: a join let SQLite scan the account's emails and probe the index per row).
+    rows = ctx.repo.db.prepare(`SELECT * FROM emails WHERE rowid IN (SELECT rowid FROM email_text WHERE email_text MATCH ?)
+      AND account_id = ?`).all(match, accountId) as EmailRow[];
+    if (rows.length < PER_EMAIL_MEMBERSHIP) {
+      return rows.map((row) => ({ row, mailboxes: ctx.repo.mailboxIdsOf(row.id), keywords: new Set(ctx.repo.keywordsOf(row.id)) }));
+    }
+  } else rows = ctx.repo.emails(accountId);
+  const { mailboxes, keywords } = ctx.repo.membership(accountId);
+  return rows.map((row) => ({ row, mailboxes: mailboxes.get(row.id) ?? [], keywords: new Set(keywords.get(row.id) ?? []) }));
+}
+
 /** Runs filter + sort + collapse; returns the full ordered id list. */
 export function runQuery(args: Args, ctx: Ctx, accountId: string): string[] {
   const fast = mailboxListing(args, ctx, accountId);
   if (fast) return fast;
-  const { mailboxes, keywords } = ctx.repo.membership(accountId);
-  const items: Item[] = ctx.repo.emails(accountId).map((row) =>
-    ({ row, mailboxes: mailboxes.get(row.id) ?? [], keywords: new Set(keywords.get(row.id) ?? []) }));
+  const items = candidates(args, ctx, accountId);
   const threads = new Map<string, Item[]>();
   for (const i of items) {
     const t = threads.get(i.row.thread_id);

@@ -5,7 +5,10 @@
  *
  * Round trips (DESIGN.md rule 8), for a view of n messages:
  * - sequence / UID / `$` / `\Deleted` keys: none;
- * - flags, sizes, internal dates: one `Email/get` of the metadata of the undecided messages (chunked by the client
+ * - flags alone (no other metadata key): the keywords from the account's keyword cache brought to the store's
+ *   state by one `Email/changes` (meta.ts `keywordsOfIds`, from 100 messages on; FETCH FLAGS does the same),
+ *   else one `Email/get` of `id` + `keywords`;
+ * - flags with sizes or internal dates: one `Email/get` of the metadata of the undecided messages (chunked by the client
  *   under `maxObjectsInGet` / `maxCallsInRequest`: one HTTP request up to 16,000 messages with common limits); from
  *   100 messages on, keywords from the account's keyword cache and the immutable rest from the message cache
  *   (meta.ts): one `Email/changes` when all are cached;
@@ -30,9 +33,9 @@ import { originsOf } from '../objectid.ts';
 import { analyze, evaluate, prepare, textIndexKey, type EvalContext, type MessageData } from './evaluate.ts';
 import { searchTextMode } from '../policy.ts';
 import { casemap } from './casemap.ts';
-import { searchText, topHeaders, type SearchText } from './message-text.ts';
-import { metasOf } from './meta.ts';
-import { forEachRaw } from '../raw-messages.ts';
+import { searchText, topHeaderValues, topHeaders, type SearchText } from './message-text.ts';
+import { keywordsOfIds, metasOf } from './meta.ts';
+import { forEachRaw, rawSourceOf, type RawSource } from '../raw-messages.ts';
 
 export const HEADER_BATCH = 500;
 /** Per-view budgets of the caches (bytes of JS strings, roughly). */
@@ -70,7 +73,7 @@ function allMessages(view: MailboxView): MessageData[] {
 export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]): Promise<MessageData[]> {
   const key = prepare(keys);
   const index = searchTextMode(s) === 'index';
-  const { tier, headers, objectIds } = analyze(key, index);
+  const { tier, headers, objectIds, keywordsOnly } = analyze(key, index);
   const n = view.uids.length;
   const ctx: EvalContext = {
     exists: n, maxUid: n > 0 ? view.uids[n - 1]! : 0, deleted: view.deleted, saved: new Set(view.savedUids), now: Date.now(),
@@ -85,7 +88,11 @@ export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]
     return v === undefined;
   });
   let pending = decide(all);
-  if (pending.length > 0 && tier >= 1) {
+  if (pending.length > 0 && keywordsOnly) {
+    const keywords = await keywordsOfIds(s, pending.map((m) => m.emailId));
+    for (const m of pending) m.keywords = keywords.get(m.emailId);
+    pending = decide(pending.filter((m) => m.keywords)); // gone from the store since the view was built: no match
+  } else if (pending.length > 0 && tier >= 1) {
     const loaded = await loadMeta(s, pending);
     if (objectIds) { // RFC 8474 §6: EMAILID / THREADID match the ids FETCH shows
       const origins = await originsOf(s, loaded.map((m) => m.emailId));
@@ -103,7 +110,7 @@ export async function runSearch(s: Session, view: MailboxView, keys: SearchKey[]
     pending = next;
   }
   if (pending.length > 0 && tier >= 3) {
-    await loadText(s.account!.backend, view, pending, (m) => {
+    await loadText(rawSourceOf(s), view, pending, (m) => {
       decide([m]);
       delete m.text; // bounded memory: the cache keeps what fits
     });
@@ -168,7 +175,7 @@ export async function loadHeaders(s: Session, view: MailboxView, list: MessageDa
   }
   if (toFetch.length === 0) return;
   if (s.config.headerSource === 'raw') return loadHeaderBlocks(s, view, toFetch);
-  const rest = await fromCachedBlocks(s, view, toFetch);
+  const rest = await fromCachedBlocks(s, view, toFetch, names);
   if (rest.length === 0) return;
   const fetched = wanted.length > 0 ? await backend.getRawHeaders(rest.map((m) => m.emailId), wanted) : new Map();
   const fromBlob: MessageData[] = [];
@@ -184,28 +191,38 @@ export async function loadHeaders(s: Session, view: MailboxView, list: MessageDa
     remember(view, m.emailId, record);
     m.headers = record.values;
   }
-  await forEachBlob(backend, fromBlob, (m, raw) => {
+  await forEachBlob(rawSourceOf(s), fromBlob, (m, raw) => {
     m.headers = headersFromRaw(view, m.emailId, raw);
   });
 }
 
 /** Every header field of each message from its cached header block (no request), else from its raw message. */
 async function loadHeaderBlocks(s: Session, view: MailboxView, list: MessageData[]): Promise<void> {
-  await forEachBlob(s.account!.backend, await fromCachedBlocks(s, view, list), (m, raw) => {
+  await forEachBlob(rawSourceOf(s), await fromCachedBlocks(s, view, list), (m, raw) => {
     m.headers = headersFromRaw(view, m.emailId, raw);
   });
 }
 
 /**
- * Every header field of the messages whose header block (exact octets, RFC 8621 §4.1: immutable) is in the message
- * cache; returns the others.
+ * The header fields of the messages whose header block (exact octets, RFC 8621 §4.1: immutable) is in the message
+ * cache: every field, or with `names` (lower case) only those, the others left undecoded (a search reads a few
+ * fields of thousands of blocks); returns the messages without a cached block.
  */
-async function fromCachedBlocks(s: Session, view: MailboxView, list: MessageData[]): Promise<MessageData[]> {
+async function fromCachedBlocks(s: Session, view: MailboxView, list: MessageData[], names?: ReadonlySet<string>): Promise<MessageData[]> {
   const blocks = s.config.messageCache ? await s.config.messageCache.get(s.account!.accountKey, list.map((m) => m.emailId)) : new Map();
+  const cache = cacheOf(view).headers;
   return list.filter((m) => {
     const block = blocks.get(m.emailId)?.header;
-    if (block) m.headers = headersFromRaw(view, m.emailId, block);
-    return !block;
+    if (!block) return true;
+    if (!names || names.size === 0) {
+      m.headers = headersFromRaw(view, m.emailId, block);
+      return false;
+    }
+    const record = cache.get(m.emailId) ?? { values: new Map<string, string[]>(), complete: false };
+    for (const [n, vs] of topHeaderValues(block, names)) record.values.set(n, vs);
+    remember(view, m.emailId, record);
+    m.headers = record.values;
+    return false;
   });
 }
 
@@ -236,7 +253,7 @@ function headersFromRaw(view: MailboxView, emailId: string, raw: Uint8Array): Ma
  * The searchable text (and, from the same download, all header fields) of each message (metadata loaded), by
  * blobId from cache; `done` gets each message as soon as its text is there.
  */
-export async function loadText(backend: MailBackend, view: MailboxView, list: MessageData[], done: (m: MessageData) => void): Promise<void> {
+export async function loadText(from: RawSource | MailBackend, view: MailboxView, list: MessageData[], done: (m: MessageData) => void): Promise<void> {
   const cache = cacheOf(view).text;
   const toFetch: MessageData[] = [];
   for (const m of list) {
@@ -244,7 +261,7 @@ export async function loadText(backend: MailBackend, view: MailboxView, list: Me
     if (t) { m.text = t; done(m); }
     else if (m.meta) toFetch.push(m);
   }
-  await forEachBlob(backend, toFetch, (m, raw) => {
+  await forEachBlob(from, toFetch, (m, raw) => {
     const t = searchText(raw);
     cache.set(m.meta!.blobId, t, stringBytes(t.header, t.body));
     m.text = t;
@@ -253,8 +270,8 @@ export async function loadText(backend: MailBackend, view: MailboxView, list: Me
   });
 }
 
-/** Hands the raw message of each (metadata loaded) message to `use` as it arrives (../raw-messages.ts). */
-async function forEachBlob(backend: MailBackend, list: MessageData[], use: (m: MessageData, raw: Uint8Array) => void): Promise<void> {
+/** Hands the raw message of each (metadata loaded) message to `use` as it arrives (../raw-messages.ts: cached ones first). */
+async function forEachBlob(from: RawSource | MailBackend, list: MessageData[], use: (m: MessageData, raw: Uint8Array) => void): Promise<void> {
   const refs = list.filter((m) => m.meta).map((m) => ({ m, blobId: m.meta!.blobId, size: m.meta!.size }));
-  await forEachRaw(backend, refs, (r, raw) => use(r.m, raw));
+  await forEachRaw(from, refs, (r, raw) => use(r.m, raw));
 }

@@ -25,6 +25,8 @@ export interface MessageData {
   uid: number;
   emailId: string;
   meta?: EmailMeta;
+  /** The keywords alone (RFC 8621 §4.1.1), loaded instead of `meta` when the key tree reads no other metadata. */
+  keywords?: readonly string[];
   /** RFC 8474 §5.1: the ids a copy re-imported by COPY keeps from its source (../objectid.ts), loaded with `meta`. */
   origin?: EmailOrigin;
   headers?: Map<string, string[]>;
@@ -79,18 +81,22 @@ export function prepare(keys: SearchKey[]): SearchKey {
   return keys.length === 1 ? fold(keys[0]!) : { type: 'AND', keys: keys.map(fold) };
 }
 
-/** Header field names (lower case) the key tree reads, and the highest tier it needs. */
-export function analyze(key: SearchKey, textIndex = false): { tier: Tier; headers: Set<string>; objectIds: boolean } {
+/**
+ * Header field names (lower case) the key tree reads, the highest tier it needs, and whether its only tier-1 keys
+ * are flags (`keywordsOnly`: tier 1 needs the keywords alone, no size, date, blob or thread id).
+ */
+export function analyze(key: SearchKey, textIndex = false): { tier: Tier; headers: Set<string>; objectIds: boolean; keywordsOnly: boolean } {
   const headers = new Set<string>();
   let tier: Tier = 0;
   let objectIds = false;
-  const up = (t: Tier) => { if (t > tier) tier = t; };
+  let otherMeta = false;
+  const up = (t: Tier, flag = false) => { if (t > tier) tier = t; if (t > 0 && !flag) otherMeta = true; };
   const walk = (k: SearchKey): void => {
     switch (k.type) {
       case 'NOT': walk(k.key); break;
       case 'OR': walk(k.left); walk(k.right); break;
       case 'AND': k.keys.forEach(walk); break;
-      case 'FLAG': up(isGatewayFlag(k.flag) ? 0 : 1); break;
+      case 'FLAG': up(isGatewayFlag(k.flag) ? 0 : 1, true); break;
       case 'HEADER': headers.add(k.field.toLowerCase()); up(2); break;
       case 'DATE':
         if (k.field === 'SENT') { headers.add('date'); up(2); } else up(1);
@@ -102,7 +108,7 @@ export function analyze(key: SearchKey, textIndex = false): { tier: Tier; header
     }
   };
   walk(key);
-  return { tier, headers, objectIds };
+  return { tier, headers, objectIds, keywordsOnly: (tier as Tier) === 1 && !otherMeta };
 }
 
 function isGatewayFlag(flag: string): boolean {
@@ -150,9 +156,10 @@ export function evaluate(key: SearchKey, m: MessageData, ctx: EvalContext): bool
       const f = key.flag.toLowerCase();
       if (f === '\\deleted') return ctx.deleted.has(m.uid);
       if (f === '\\recent') return false; // \Recent is not kept (DESIGN.md rule 6): no message is recent
-      if (!m.meta) return undefined;
+      const keywords = m.meta?.keywords ?? m.keywords;
+      if (!keywords) return undefined;
       const kw = flagToKeyword(key.flag);
-      return kw !== null && m.meta.keywords.some((k) => k.toLowerCase() === kw);
+      return kw !== null && keywords.some((k) => k.toLowerCase() === kw);
     }
     case 'SIZE':
       if (!m.meta) return undefined;

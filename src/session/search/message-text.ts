@@ -36,6 +36,22 @@ export function topHeaders(raw: Uint8Array): Array<Omit<HeaderEntry, 'text'>> {
   return parseHeaderBlock(raw, 0, raw.length).fields.map((f) => ({ name: f.name, raw: decodeHeaderOctets(raw.subarray(f.valueStart, f.end)) }));
 }
 
+/**
+ * The raw values (not decoded) of the top-level fields named in `names` (lower case), in message order, with an
+ * empty list for each name absent: what `topHeaders` gives for those names, without decoding the other fields.
+ */
+export function topHeaderValues(raw: Uint8Array, names: ReadonlySet<string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const lengths = new Set<number>();
+  for (const n of names) { out.set(n, []); lengths.add(n.length); }
+  for (const f of parseHeaderBlock(raw, 0, raw.length).fields) {
+    if (!lengths.has(f.name.length)) continue;
+    const values = out.get(f.name.toLowerCase());
+    if (values) values.push(decodeHeaderOctets(raw.subarray(f.valueStart, f.end)));
+  }
+  return out;
+}
+
 /** The casemapped header and body text of a raw message. */
 export function searchText(raw: Uint8Array): SearchText {
   const header: string[] = [];

@@ -22,7 +22,7 @@ export async function metasOf(s: Session, ids: string[]): Promise<Map<string, Em
     for (const m of await backend.getEmails(ids)) out.set(m.id, m);
     return out;
   }
-  const keywords = keywordsOf(s.account!);
+  const keywords = keywordsOf(s.account!, s.config.messageCache?.keywords);
   await keywords.refresh(backend);
   const cached = await cache.get(s.account!.accountKey, ids);
   const ask: string[] = [];
@@ -36,6 +36,35 @@ export async function metasOf(s: Session, ids: string[]): Promise<Map<string, Em
     const got = await backend.getEmailsWithHeaders(ask, []);
     keywords.record(got.state, got.metas);
     for (const m of got.metas) out.set(m.id, m);
+  }
+  return out;
+}
+
+/**
+ * The keywords alone (RFC 8621 §4.1.1) of `ids` still in the store, for a search whose metadata keys are all flags
+ * (FLAG, UNSEEN, ...): from KEYWORD_CACHE_MIN messages on, the keyword cache brought to the store's current state by
+ * one `Email/changes` answers without the message cache, as FETCH FLAGS does; the misses (and smaller sets) come from
+ * one `Email/get` of `id` + `keywords`, recorded when it reported the cache's state.
+ */
+export async function keywordsOfIds(s: Session, ids: string[]): Promise<Map<string, readonly string[]>> {
+  const backend = s.account!.backend;
+  const out = new Map<string, readonly string[]>();
+  if (ids.length === 0) return out;
+  const keywords = ids.length >= KEYWORD_CACHE_MIN ? keywordsOf(s.account!, s.config.messageCache?.keywords) : null;
+  let ask = ids;
+  if (keywords) {
+    await keywords.refresh(backend);
+    ask = [];
+    for (const id of ids) {
+      const k = keywords.get(id);
+      if (k) out.set(id, k);
+      else ask.push(id);
+    }
+  }
+  if (ask.length > 0) {
+    const got = await backend.getEmailsWithHeaders(ask, [], { keywordsOnly: true });
+    keywords?.record(got.state, got.metas);
+    for (const m of got.metas) out.set(m.id, m.keywords);
   }
   return out;
 }
