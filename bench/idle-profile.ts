@@ -4,7 +4,11 @@
  * gateway's Pss growth per connection and, with `--heap DIR`, writes a heap snapshot of the gateway (SIGUSR2) and
  * the retained self size per constructor name per connection, biggest first.
  *
- *   node --import tsx bench/idle-profile.ts [--connections 1000] [--heap DIR]
+ * The gateway child runs with the V8 flags of `npm start` (src/config/node-flags.ts); `--node-flags="..."` replaces
+ * them (`--node-flags=" "`: none), to compare. `--tls` opens the connections over implicit TLS. `--settle MS`: how
+ * long after the last IDLE the memory is read (default 1000, as the bench).
+ *
+ *   node --import tsx bench/idle-profile.ts [--connections 1000] [--tls] [--heap DIR] [--node-flags="--flag ..."] [--settle 1000]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -12,10 +16,14 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ImapClient } from './imap-client.ts';
-import { BENCH_PASSWORD, BENCH_USER } from './targets.ts';
+import { BENCH_PASSWORD, BENCH_USER, raiseFileLimit } from './targets.ts';
+import { GATEWAY_NODE_FLAGS } from '../src/config/node-flags.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, heap: { type: 'string' } } });
+const { values } = parseArgs({ options: {
+  connections: { type: 'string', default: '1000' }, heap: { type: 'string' }, tls: { type: 'boolean', default: false }, 'node-flags': { type: 'string' },
+  settle: { type: 'string', default: '1000' },
+} });
 const n = Number(values.connections);
 
 function forkChild<T>(file: string, args: string[], execArgv: string[] = []): Promise<{ child: ChildProcess; ready: T }> {
@@ -83,8 +91,11 @@ function aggregate(file: string): Map<string, { count: number; bytes: number }> 
 const dir = mkdtempSync(join(os.tmpdir(), 'gw-idle-'));
 chmodSync(dir, 0o755);
 const store = await forkChild<{ url: string }>('store-child.ts', [join(dir, 'jmap.sqlite'), BENCH_USER, BENCH_PASSWORD, JSON.stringify({ kind: 'generated', messages: 10 })]);
-const heapArgs = values.heap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.heap}`] : [];
-const gw = await forkChild<{ port: number }>('gateway-child.ts', [dir, join(dir, 'uidmap.sqlite'), `${store.ready.url}/.well-known/jmap`, join(dir, 'cache.sqlite')], heapArgs);
+const heapArgs = [...(values.heap ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values.heap}`] : []), ...(values['node-flags']?.split(/\s+/).filter(Boolean) ?? GATEWAY_NODE_FLAGS)];
+const gw = await forkChild<{ port: number; tlsPort: number }>('gateway-child.ts', [dir, join(dir, 'uidmap.sqlite'), `${store.ready.url}/.well-known/jmap`, join(dir, 'cache.sqlite')], heapArgs);
+// 10,000 connections need as many descriptors on both sides (as bench/run.ts does).
+raiseFileLimit(process.pid);
+raiseFileLimit(gw.child.pid!);
 const login = `LOGIN "${BENCH_USER}" "${BENCH_PASSWORD}"`;
 { // warm the process (first login, code paths) with one session
   const c = await ImapClient.connect(gw.ready.port);
@@ -102,7 +113,7 @@ const t0 = performance.now();
 await Promise.all(Array.from({ length: 50 }, async () => {
   while (next < n) {
     next++;
-    const c = await ImapClient.connect(gw.ready.port);
+    const c = await ImapClient.connect(values.tls ? gw.ready.tlsPort : gw.ready.port, '127.0.0.1', { tls: values.tls });
     clients.push(c);
     await c.ok(login);
     await c.ok('SELECT INBOX');
@@ -110,11 +121,11 @@ await Promise.all(Array.from({ length: 50 }, async () => {
   }
 }));
 const setup = performance.now() - t0;
-await settle(1000);
+await settle(Number(values.settle));
 const after = pssKB(gw.child.pid!);
 const memAfter = await memory();
 console.log(`per connection (KB): ${Object.keys(memAfter).map((k) => `${k} ${((memAfter[k]! - memBefore[k]!) / n).toFixed(1)}`).join(', ')}`);
-console.log(`${n} idle connections: ${((after - before) / n).toFixed(1)} KB each (Pss ${before} -> ${after} KB), setup ${(setup / 1000).toFixed(1)} s`);
+console.log(`${n} idle ${values.tls ? 'TLS' : 'cleartext'} connections: ${((after - before) / n).toFixed(1)} KB each (Pss ${before} -> ${after} KB), setup ${(setup / 1000).toFixed(1)} s`);
 if (values.heap) {
   const grown = aggregate(await snapshot(values.heap));
   await settle(1000);

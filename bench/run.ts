@@ -25,6 +25,7 @@ import { markdown, scenarioReports, svgChart, type BenchReport, type Machine, ty
 import { runScenarios } from './runner.ts';
 import { PENDING, SUITES, type Suite } from './scenarios/index.ts';
 import { raiseFileLimit, startGatewayTarget, type Memory, type Target, type TargetName } from './targets.ts';
+import { GATEWAY_NODE_FLAGS } from '../src/config/node-flags.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -145,6 +146,7 @@ async function main(): Promise<void> {
       'Folder listing time runs from TCP connect to the tagged OK of the FETCH. SELECT time is the SELECT command alone.',
       'MB/s counts the message literals only. Dovecot sends bare-LF messages with CRLF line ends (more octets); the gateway sends the stored bytes.',
       'Client, gateway, embedded store (and Dovecot) share the same machine and cores; the gateway path has one more process (the JMAP store) than Dovecot.',
+      `The gateway process runs with the V8 flags of npm start (src/config/node-flags.ts): ${GATEWAY_NODE_FLAGS.join(' ') || 'none'}.`,
       'SEARCH: a warm session (LOGIN, SELECT INBOX done), the UID SEARCH command alone; `hits` in the further figures shows both servers found the same. ' +
         'Exact mode: the gateway decides TEXT over the whole messages (RFC 9051 §6.4.4); index mode: the same search on a second port of the same gateway ' +
           'process configured with `searchText: index` (the store\'s own Email/query `text` filter, RFC 8621 §4.4.1; word-based, hits may differ). ' +

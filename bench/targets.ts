@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { JmapCounters } from './store-child.ts';
 import type { CorpusSpec } from './corpus.ts';
 import { ImapClient } from './imap-client.ts';
+import { GATEWAY_NODE_FLAGS } from '../src/config/node-flags.ts';
 
 export type TargetName = 'gateway' | 'dovecot' | 'cyrus';
 export const BENCH_USER = 'bench@example.test';
@@ -50,7 +51,8 @@ const ROOT = new URL('..', import.meta.url).pathname;
 /** Forks a bench child under tsx and waits for its `{ready}` message. */
 function forkChild<T>(file: string, args: string[]): Promise<{ child: ChildProcess; ready: T }> {
   const child = fork(join(ROOT, 'bench', file), args, {
-    cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    // The gateway runs with the V8 flags of `npm start` (src/config/node-flags.ts), so it is measured as users run it.
+    cwd: ROOT, execArgv: ['--import', 'tsx', ...(file === 'gateway-child.ts' ? GATEWAY_NODE_FLAGS : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);

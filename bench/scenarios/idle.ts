@@ -14,6 +14,7 @@ import { median } from '../runner.ts';
 import { BENCH_PASSWORD, BENCH_USER, type Target } from '../targets.ts';
 import { BenchJmap } from '../jmap.ts';
 import type { Scenario, ScenarioContext } from '../scenario.ts';
+import { GATEWAY_NODE_FLAGS } from '../../src/config/node-flags.ts';
 
 const BOX = 'Idle';
 const BOX_MESSAGES = 10;
@@ -38,6 +39,9 @@ async function prepare(target: Target): Promise<void> {
 }
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How the gateway's process runs, said in the titles: its V8 flags (those of `npm start`) shape its memory. */
+const RUN_AS = GATEWAY_NODE_FLAGS.length ? `; gateway: node ${GATEWAY_NODE_FLAGS.join(' ')}, as npm start` : '';
 
 async function idleMemory(ctx: ScenarioContext, n: number, tls: boolean) {
   const port = tls ? ctx.target.tlsPort : ctx.target.port;
@@ -116,17 +120,17 @@ async function idleDelay(ctx: ScenarioContext) {
 }
 
 export const idleMemory1k: Scenario = {
-  id: 'idle-memory-1k', title: 'IDLE, memory per idle connection, 1,000 cleartext connections (10 in smoke)', unit: 'KB/conn', better: 'lower',
+  id: 'idle-memory-1k', title: `IDLE, memory per idle connection, 1,000 cleartext connections (10 in smoke${RUN_AS})`, unit: 'KB/conn', better: 'lower',
   cold: true, goal: '<= 16 KB (at 10,000)', run: (ctx) => idleMemory(ctx, ctx.smoke ? 10 : 1000, false),
 };
 
 export const idleMemoryTls1k: Scenario = {
-  id: 'idle-memory-tls-1k', title: 'IDLE, memory per idle connection, 1,000 TLS connections (10 in smoke)', unit: 'KB/conn', better: 'lower',
+  id: 'idle-memory-tls-1k', title: `IDLE, memory per idle connection, 1,000 TLS connections (10 in smoke${RUN_AS})`, unit: 'KB/conn', better: 'lower',
   cold: true, goal: '<= 64 KB over TLS', targets: ['gateway'], run: (ctx) => idleMemory(ctx, ctx.smoke ? 10 : 1000, true),
 };
 
 export const idleMemory10k: Scenario = {
-  id: 'idle-memory-10k', title: 'IDLE, memory per idle connection, 10,000 cleartext connections (10 in smoke)', unit: 'KB/conn', better: 'lower',
+  id: 'idle-memory-10k', title: `IDLE, memory per idle connection, 10,000 cleartext connections (10 in smoke${RUN_AS})`, unit: 'KB/conn', better: 'lower',
   cold: true, goal: '<= 16 KB', targets: ['gateway'], maxRounds: 2, run: (ctx) => idleMemory(ctx, ctx.smoke ? 10 : 10_000, false),
 };
 

@@ -93,8 +93,7 @@ export async function startNodeListener(opts: NodeListenerOptions): Promise<Node
       starttls: !secure && opts.tls !== undefined,
       ...(serverName ? { serverName } : {}),
     };
-    const session = serveSocket(socket, info, opts, () => live.delete(socket));
-    live.set(socket, session);
+    live.set(socket, new NodeConnection(socket, info, opts, live).session);
   };
   const server = opts.proxyProtocol
     ? net.createServer((raw) => acceptProxied(raw, opts, onSocket))
@@ -128,81 +127,106 @@ export async function startNodeListener(opts: NodeListenerOptions): Promise<Node
   };
 }
 
-/** Wire one accepted socket to a pump, with back-pressure both ways and in-place STARTTLS. */
-function serveSocket(raw: net.Socket, info: ConnectionInfo, opts: NodeListenerOptions, onGone: () => void): ListenerSession {
-  let socket: net.Socket = raw;
-  let closed = false;
-  raw.setNoDelay(true);
+/**
+ * One accepted socket wired to a pump, with back-pressure both ways and in-place STARTTLS. A class rather than
+ * closures: its methods are shared by all connections, so an idle connection holds only its fields and three small
+ * listeners ('data', 'close', 'timeout'); memory per idle connection, issue 8 / docs/bench/profile.md. It is also
+ * the session's `io`.
+ */
+class NodeConnection implements Transport {
+  private socket: net.Socket;
+  private closed = false;
+  readonly session: ListenerSession;
+  private readonly pump: Pump;
+  private readonly onData: (chunk: Buffer) => void;
 
-  const transport: Transport = {
-    write(bytes) {
-      if (closed || socket.destroyed) return Promise.resolve();
-      if (socket.write(bytes)) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const done = (): void => {
-          socket.off('drain', done);
-          socket.off('close', done);
-          resolve();
-        };
-        socket.once('drain', done);
-        socket.once('close', done);
-      });
-    },
-    async upgradeTls() {
-      if (!opts.tls) throw new Error('no TLS context');
-      socket.off('data', onData);
-      const secure = new tls.TLSSocket(socket, { isServer: true, secureContext: opts.tls.context, SNICallback: sniCallback(opts) });
-      secure.on('error', () => secure.destroy());
-      socket = secure;
-      attach(secure);
-      secure.once('secure', () => session.onTlsActive(typeof secure.servername === 'string' ? secure.servername : undefined));
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      socket.end();
-      setTimeout(() => socket.destroy(), 2000).unref();
-    },
-  };
-  const session = opts.makeSession(info, { write: (b) => transport.write(b), close: () => transport.close() });
-  const pump = new Pump(transport, session, opts.limits);
-
-  function onData(chunk: Buffer): void {
-    socket.pause();
-    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    pump.feed(bytes).then(
-      () => {
-        if (closed) return;
-        socket.setTimeout(session.idleTimeoutMs());
-        socket.resume();
-      },
-      (err: unknown) => {
-        opts.onError?.(err instanceof Error ? err : new Error(String(err)));
-        socket.destroy();
-      },
+  constructor(
+    raw: net.Socket,
+    info: ConnectionInfo,
+    private readonly opts: NodeListenerOptions,
+    live: Map<net.Socket, ListenerSession>,
+  ) {
+    this.socket = raw;
+    raw.setNoDelay(true);
+    this.session = opts.makeSession(info, this);
+    this.pump = new Pump(this, this.session, opts.limits);
+    this.onData = this.data.bind(this);
+    raw.on('error', destroySelf);
+    raw.on('close', () => {
+      this.closed = true;
+      this.session.onDisconnect();
+      live.delete(raw);
+    });
+    this.attach(raw);
+    raw.pause();
+    this.pump.start().then(
+      () => !this.closed && this.socket.resume(),
+      () => this.socket.destroy(),
     );
   }
-  function attach(s: net.Socket): void {
-    s.on('data', onData);
-    s.setTimeout(session.idleTimeoutMs());
-    s.on('timeout', () => {
-      void session.onIdleTimeout().finally(() => transport.close());
+
+  write(bytes: Uint8Array): Promise<void> {
+    const socket = this.socket;
+    if (this.closed || socket.destroyed) return Promise.resolve();
+    if (socket.write(bytes)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.once('drain', done);
+      socket.once('close', done);
     });
   }
 
-  raw.on('error', () => raw.destroy());
-  raw.on('close', () => {
-    closed = true;
-    session.onDisconnect();
-    onGone();
-  });
-  attach(raw);
-  socket.pause();
-  pump.start().then(
-    () => !closed && socket.resume(),
-    () => socket.destroy(),
-  );
-  return session;
+  async upgradeTls(): Promise<void> {
+    const opts = this.opts;
+    if (!opts.tls) throw new Error('no TLS context');
+    this.socket.off('data', this.onData);
+    const secure = new tls.TLSSocket(this.socket, { isServer: true, secureContext: opts.tls.context, SNICallback: sniCallback(opts) });
+    secure.on('error', destroySelf);
+    this.socket = secure;
+    this.attach(secure);
+    secure.once('secure', () => this.session.onTlsActive(typeof secure.servername === 'string' ? secure.servername : undefined));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const socket = this.socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), 2000).unref();
+  }
+
+  private data(chunk: Buffer): void {
+    this.socket.pause();
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    this.pump.feed(bytes).then(
+      () => {
+        if (this.closed) return;
+        this.socket.setTimeout(this.session.idleTimeoutMs());
+        this.socket.resume();
+      },
+      (err: unknown) => {
+        this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+        this.socket.destroy();
+      },
+    );
+  }
+
+  private attach(s: net.Socket): void {
+    s.on('data', this.onData);
+    s.setTimeout(this.session.idleTimeoutMs());
+    s.on('timeout', () => {
+      void this.session.onIdleTimeout().finally(() => this.close());
+    });
+  }
+}
+
+/** An 'error' listener: the emitter (`this`) is destroyed; one function for all sockets. */
+function destroySelf(this: net.Socket): void {
+  this.destroy();
 }
 
 /** Read the PROXY v2 header (within 5 s), then hand over the socket (TLS-wrapped for implicit TLS). */

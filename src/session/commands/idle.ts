@@ -14,19 +14,42 @@ import { reportHighestAfterExpunges } from '../qresync.ts';
 export async function idleCommand(s: Session, c: CommandOf<'IDLE'>): Promise<HandlerResult> {
   if (s.selected) await reportHighestAfterExpunges(s, await s.selected.refresh(s));
   await s.send({ type: 'continue', text: 'idling' });
-  let updates: Promise<void> = Promise.resolve();
-  const pulse = (): void => {
-    updates = updates.then(async () => {
+  const idling = new Idling(s, c.tag);
+  s.waitForLine((frame) => idling.end(frame));
+  return 'deferred';
+}
+
+/**
+ * One IDLE in progress: its change subscription and the chain of updates sent from it (serialized, so nothing
+ * follows the tagged answer). A class rather than closures: an idling session is the common case of an idle
+ * connection, whose memory counts (issue 8).
+ */
+class Idling {
+  private updates: Promise<void> = Promise.resolve();
+  private readonly stop: () => void;
+
+  constructor(
+    private readonly s: Session,
+    private readonly tag: string,
+  ) {
+    const account = s.account!;
+    this.stop = s.onEnd(s.config.changeHub.subscribe(account.accountKey, account.backend, () => this.pulse()));
+  }
+
+  /** The account may have changed: catch up and report (RFC 9051 §7.5.1, §7.5.2). */
+  private pulse(): void {
+    const s = this.s;
+    this.updates = this.updates.then(async () => {
       if (!s.finished && s.selected) await reportHighestAfterExpunges(s, await s.selected.refresh(s));
     }).catch((err: unknown) => s.config.logger.warn({ conn: s.connection.id, err: String(err) }, 'IDLE update failed'));
-  };
-  const account = s.account!;
-  const stop = s.onEnd(s.config.changeHub.subscribe(account.accountKey, account.backend, pulse));
-  s.waitForLine(async (frame) => {
-    stop();
-    await updates;
-    if (isIdleDone(frame)) await s.send({ type: 'tagged', tag: c.tag, status: 'OK', text: 'IDLE terminated' });
-    else await s.send({ type: 'tagged', tag: c.tag, status: 'BAD', text: 'Expected DONE to end IDLE' });
-  });
-  return 'deferred';
+  }
+
+  /** The line that ends IDLE: DONE, anything else is BAD (RFC 2177). */
+  async end(frame: Uint8Array): Promise<void> {
+    this.stop();
+    await this.updates;
+    const s = this.s;
+    if (isIdleDone(frame)) await s.send({ type: 'tagged', tag: this.tag, status: 'OK', text: 'IDLE terminated' });
+    else await s.send({ type: 'tagged', tag: this.tag, status: 'BAD', text: 'Expected DONE to end IDLE' });
+  }
 }
