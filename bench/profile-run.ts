@@ -5,6 +5,12 @@
  * `node --cpu-prof` and writes its profile to DIR/gateway when it exits (the store's to DIR/store).
  *
  *   node --import tsx bench/profile-run.ts [--messages N] [--rounds 3] [--cpu-prof DIR] [--only listing,select,download]
+ *
+ * Also `--only mixed,append,steps`: the bench's mixed-load and APPEND scenarios as they are (bench/scenarios), with
+ * the CPU of both processes per IMAP command; `steps` runs one mixed-load session alone and prints the JMAP requests
+ * of each of its commands (the mixed scenario itself only counts them all together).
+ * `--only search-header,search-text,search-text-index,search-flag`: the bench's SEARCH scenarios (bench/scenarios/search.ts)
+ * after the cold listing (message cache filled, as in the bench), the figure being the UID SEARCH alone.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +22,10 @@ import { median } from './runner.ts';
 import { expectFetches, MeasuredSession, THUNDERBIRD_LISTING } from './scenario.ts';
 import type { JmapCounters } from './store-child.ts';
 import { BENCH_PASSWORD, BENCH_USER, type Target } from './targets.ts';
+import { GATEWAY_NODE_FLAGS } from '../src/config/node-flags.ts';
+import { mixedLoad } from './scenarios/mixed.ts';
+import { appendLiteralPlus } from './scenarios/append.ts';
+import { searchFlag, searchHeader, searchText, searchTextIndex } from './scenarios/search.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({ options: {
@@ -54,10 +64,10 @@ const dir = mkdtempSync(join(os.tmpdir(), 'gw-prof-'));
 chmodSync(dir, 0o755);
 const prof = (who: string) => (values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(values['cpu-prof'], who)] : []);
 const store = await forkChild<{ url: string }>('store-child.ts', [join(dir, 'jmap.sqlite'), BENCH_USER, BENCH_PASSWORD, JSON.stringify(spec)], prof('store'));
-const gw = await forkChild<{ port: number }>('gateway-child.ts',
-  [dir, join(dir, 'uidmap.sqlite'), `${store.ready.url}/.well-known/jmap`, join(dir, 'cache.sqlite')], prof('gateway'));
+const gw = await forkChild<{ port: number; indexPort?: number }>('gateway-child.ts',
+  [dir, join(dir, 'uidmap.sqlite'), `${store.ready.url}/.well-known/jmap`, join(dir, 'cache.sqlite'), JSON.stringify({ indexSearch: true })], [...GATEWAY_NODE_FLAGS, ...prof('gateway')]);
 const target: Target = {
-  name: 'gateway', port: gw.ready.port, makeCold: async () => {}, close: async () => {},
+  name: 'gateway', port: gw.ready.port, ...(gw.ready.indexPort ? { indexPort: gw.ready.indexPort } : {}), makeCold: async () => {}, close: async () => {},
   jmap: () => new Promise<JmapCounters>((resolve) => {
     store.child.on('message', function answer(m: unknown) {
       const c = (m as { counters?: JmapCounters }).counters;
@@ -96,25 +106,69 @@ async function download() {
   return { v: r.literalBytes / 1e6 / (r.ms / 1000), s };
 }
 
-const scenarios = { listing, select, download } as const;
+/** The two scenarios as `npm run bench` runs them; `per` = IMAP commands of the run, for CPU per command. */
+async function mixed() {
+  const r = await mixedLoad.run({ target, messages: n, smoke: false });
+  return { v: r.value, per: r.extra!.commands!, s: { jmap: r.jmap } };
+}
+async function append() {
+  const r = await appendLiteralPlus.run({ target, messages: n, smoke: false });
+  return { v: r.value, per: 200, s: { jmap: r.jmap } };
+}
+/** One mixed-load session (LOGIN, SELECT, 2 iterations, LOGOUT) with the JMAP requests of each command. */
+async function steps() {
+  const msg = loadCorpus({ kind: 'generated', messages: 1 }).messages[0]!;
+  const t0 = performance.now();
+  const s = await MeasuredSession.open(target);
+  await s.login();
+  await s.select(n);
+  for (let i = 0; i < 2; i++) {
+    await s.run('UID FETCH 20', `UID FETCH ${100 + i * 20}:${119 + i * 20} (FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (From Subject Date)])`);
+    const before = await target.jmap!();
+    const r = await s.client.command([new TextEncoder().encode(`APPEND INBOX {${msg.length}+}\r\n`), msg]);
+    const after = await target.jmap!();
+    s.jmap.push({ command: 'APPEND', requests: after.requests - before.requests, bytesSent: 0, bytesReceived: after.bytesReceived - before.bytesReceived });
+    if (r.status !== 'OK') throw new Error(`APPEND: ${r.text}`);
+    const uid = /\[APPENDUID \d+ (\d+)\]/i.exec(r.text)![1];
+    await s.run('STORE \\Flagged', `UID STORE ${uid} +FLAGS.SILENT (\\Flagged)`);
+    await s.run('STORE \\Deleted', `UID STORE ${uid} +FLAGS.SILENT (\\Deleted)`);
+    await s.run('UID EXPUNGE', `UID EXPUNGE ${uid}`);
+  }
+  await s.close();
+  return { v: performance.now() - t0, per: 12, s };
+}
+
+/** A SEARCH scenario of the bench (its figure: the UID SEARCH alone, in a fresh session after LOGIN + SELECT). */
+const search = (sc: typeof searchHeader) => async () => {
+  const r = await sc.run({ target, messages: n, smoke: false });
+  return { v: r.value, s: { jmap: r.jmap } };
+};
+
+const scenarios = { listing, select, download, mixed, append, steps, 'search-header': search(searchHeader),
+  'search-text': search(searchText), 'search-text-index': search(searchTextIndex), 'search-flag': search(searchFlag) } as const;
 try {
-  const cold = await listing();
+  const cold = await listing(); // also fills the message cache, as the bench's warm-up does
   console.log(`listing cold: ${cold.v.toFixed(1)} ms`, JSON.stringify(cold.s.jmap));
   for (const name of values.only!.split(',') as Array<keyof typeof scenarios>) {
     const xs: number[] = [];
     const gwCpu: number[] = [];
     const storeCpu: number[] = [];
-    let last: MeasuredSession | undefined;
+    let last: { jmap: MeasuredSession['jmap'] } | undefined;
+    const perCmd: number[] = [];
     for (let i = 0; i < Number(values.rounds); i++) {
       const g0 = cpuMs(gw.child.pid), s0 = cpuMs(store.child.pid);
-      const r = await scenarios[name]();
+      const r: { v: number; s: { jmap: MeasuredSession['jmap'] }; per?: number } = await scenarios[name]();
       gwCpu.push(cpuMs(gw.child.pid) - g0);
       storeCpu.push(cpuMs(store.child.pid) - s0);
+      if (r.per) perCmd.push((gwCpu.at(-1)! + storeCpu.at(-1)!) / r.per, gwCpu.at(-1)! / r.per, storeCpu.at(-1)! / r.per);
       xs.push(r.v);
       last = r.s;
     }
-    console.log(`${name}: median ${median(xs).toFixed(2)} ${name === 'download' ? 'MB/s' : 'ms'} [${xs.map((x) => x.toFixed(1)).join(', ')}]`,
+    const unit = { download: 'MB/s', mixed: 'commands/s', append: 'msg/s' }[name as string] ?? 'ms';
+    const per = (k: number) => median(perCmd.filter((_, i) => i % 3 === k)).toFixed(2);
+    console.log(`${name}: median ${median(xs).toFixed(2)} ${unit} [${xs.map((x) => x.toFixed(1)).join(', ')}]`,
       `cpu ms gateway ${median(gwCpu)} store ${median(storeCpu)}`,
+      perCmd.length ? `cpu ms per command ${per(0)} (gateway ${per(1)} store ${per(2)})` : '',
       JSON.stringify(last!.jmap.map((j) => [j.command, j.requests, j.bytesReceived])));
   }
 } finally {
