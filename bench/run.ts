@@ -142,7 +142,10 @@ async function main(): Promise<void> {
       'Cold: the gateway process is restarted with an empty UID store (it has never seen the mailbox) and warmed by one ' +
         "LOGIN/LOGOUT that does not touch the mailbox; Dovecot keeps running, with INBOX's dovecot.index*, dovecot-uidlist " +
         'and list index deleted between sessions. The OS page cache is warm for both.',
-      'Warm: a new connection to a server that has already listed the mailbox.',
+      'Warm: a new connection to a server that has already listed the mailbox. Warm scenarios that follow a cold one (a restart) ' +
+        'first run once unmeasured on each server (Scenario.settle): the figure is a server that has served that request before ' +
+        'in this process, not the first repeat after a restart (for the gateway that one pays V8\'s JIT and the cold run\'s garbage: ' +
+        '~55 ms instead of ~20-30 ms for the listing, docs/bench/profile.md).',
       'Folder listing time runs from TCP connect to the tagged OK of the FETCH. SELECT time is the SELECT command alone.',
       'MB/s counts the message literals only. Dovecot sends bare-LF messages with CRLF line ends (more octets); the gateway sends the stored bytes.',
       'Client, gateway, embedded store (and Dovecot) share the same machine and cores; the gateway path has one more process (the JMAP store) than Dovecot.',

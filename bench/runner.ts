@@ -27,6 +27,8 @@ export async function runScenarios(
 ): Promise<{ measured: Measured[]; gatewayMemory: Memory | null }> {
   const measured: Measured[] = scenarios.map((scenario) => ({ scenario, results: {}, jmap: [], extra: {} }));
   let gatewayMemory: Memory | null = null;
+  /** Per target, the scenarios run since it was last made cold (`Scenario.settle`). */
+  const ranSinceCold = new Map<Target, Set<string>>();
   for (let round = 0; round < o.warmup + o.rounds; round++) {
     const keep = round >= o.warmup;
     const order = round % 2 === 0 ? targets : [...targets].reverse();
@@ -35,8 +37,12 @@ export async function runScenarios(
         if (m.scenario.targets && !m.scenario.targets.includes(target.name)) continue;
         const cap = m.scenario.maxRounds ?? Infinity;
         if (keep ? round - o.warmup >= cap : round >= Math.min(cap, o.warmup)) continue;
-        if (m.scenario.cold) await target.makeCold();
-        const r = await m.scenario.run({ target, messages: o.messages, smoke: o.smoke ?? false });
+        const ctx = { target, messages: o.messages, smoke: o.smoke ?? false };
+        if (m.scenario.cold) { await target.makeCold(); ranSinceCold.set(target, new Set()); }
+        const ran = ranSinceCold.get(target) ?? ranSinceCold.set(target, new Set()).get(target)!;
+        if (m.scenario.settle && !ran.has(m.scenario.id)) await m.scenario.run(ctx); // unmeasured: see Scenario.settle
+        ran.add(m.scenario.id);
+        const r = await m.scenario.run(ctx);
         if (!(r.value > 0) || !Number.isFinite(r.value)) throw new Error(`${m.scenario.id} on ${target.name}: value ${r.value}`);
         if (!keep) continue;
         (m.results[target.name] ??= { samples: [], median: 0 }).samples.push(r.value);

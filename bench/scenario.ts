@@ -31,6 +31,13 @@ export interface Scenario {
   better: 'lower' | 'higher';
   /** Run against a target that has never seen the mailbox (`Target.makeCold` first). */
   cold: boolean;
+  /**
+   * A steady-state ("warm") figure: when the target was made cold (restarted) since this scenario last ran on it,
+   * run it once unmeasured first, so the measured run is a repeat in a process that has served it before (for the
+   * gateway: not the first run of that code path after a restart, which pays V8's JIT and the cold run's garbage).
+   * Both targets get the same treatment. Without it, a warm figure right after a cold one is the first repeat.
+   */
+  settle?: boolean;
   /** The goal from issue 8, as text. */
   goal: string;
   /** The targets it runs on (default: every target of its suite), e.g. gateway-only scale figures. */

@@ -75,8 +75,8 @@ const scenario = (id: string, title: string, cold: boolean, run: Scenario['run']
 
 export const SCALE_SCENARIOS: Scenario[] = [
   scenario('scale-select-cold', 'SELECT INBOX, cold (first sight: full Email/query)', true, (ctx) => select(ctx, true)),
-  scenario('scale-select-warm', 'SELECT INBOX, warm (fresh session)', false, (ctx) => select(ctx, false), { goal: '<= 5 ms' }),
-  scenario('scale-status', 'STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN), warm', false, status),
-  scenario('scale-flags', 'UID FETCH 1:* FLAGS, warm (after SELECT)', false, flags),
+  scenario('scale-select-warm', 'SELECT INBOX, warm (fresh session)', false, (ctx) => select(ctx, false), { goal: '<= 5 ms', settle: true }),
+  scenario('scale-status', 'STATUS INBOX (MESSAGES UIDNEXT UIDVALIDITY UNSEEN), warm', false, status, { settle: true }),
+  scenario('scale-flags', 'UID FETCH 1:* FLAGS, warm (after SELECT)', false, flags, { settle: true }),
   scenario('scale-listing', 'Folder listing FETCH (Thunderbird headers), first time', false, listing, { maxRounds: 1 }),
 ];
