@@ -135,7 +135,8 @@ export async function settleOwnWrite(store: UidStore, account: string, mailboxId
     if (taken !== null) return taken;
     const hit = snapshots.get(store)?.get(key);
     const modseq = await store.touch(account, mailboxId, uids);
-    await advance(store, account, mailboxId, states, view, hit, { uids: new Set(uids), modseq });
+    const touch = { uids: new Set(uids), modseq };
+    if (!(await advance(store, account, mailboxId, states, view, hit, touch)) && hit) await keepOwn(store, account, mailboxId, hit, touch);
     return modseq;
   });
 }
@@ -194,19 +195,96 @@ export async function passOwnWrite(store: UidStore, account: string, mailboxId: 
  * The compare-and-set of an own write's states, the view following; then the process-wide snapshot `hit` is kept
  * (with the touched entries' new mod-sequence) when the store's numbers prove that only this write's touch (one
  * new mod-sequence, when it touched a live entry of `hit`) and this advance (one version) came after `hit`.
+ * Returns whether it kept one.
  */
 async function advance(store: UidStore, account: string, mailboxId: string, states: WriteStates | null, view: { emailState: string } | undefined,
-  hit: MailboxSnapshot | undefined, touch: { uids: ReadonlySet<number>; modseq: number } | null): Promise<void> {
-  if (!states || !(await store.advanceSyncState(account, mailboxId, states.oldState, states.newState))) return;
+  hit: MailboxSnapshot | undefined, touch: { uids: ReadonlySet<number>; modseq: number } | null): Promise<boolean> {
+  if (!states || !(await store.advanceSyncState(account, mailboxId, states.oldState, states.newState))) return false;
   if (view?.emailState === states.oldState) view.emailState = states.newState;
-  if (!hit || hit.syncState !== states.oldState) return;
+  if (!hit || hit.syncState !== states.oldState) return false;
   const highest = touch ? hit.highestModseq + 1 : hit.highestModseq;
-  if (touch && (touch.modseq !== highest || !hit.entries.some((e) => touch.uids.has(e.uid)))) return;
+  if (touch && (touch.modseq !== highest || !hit.entries.some((e) => touch.uids.has(e.uid)))) return false;
   const now = await store.openMailbox(account, mailboxId);
   if (now.version !== hit.version + 1 || now.highestModseq !== highest || now.uidNext !== hit.uidNext
-    || now.uidValidity !== hit.uidValidity || now.syncState !== states.newState) return;
+    || now.uidValidity !== hit.uidValidity || now.syncState !== states.newState) return false;
   const modseqs = touch ? hit.entries.map((e, i) => (touch.uids.has(e.uid) ? touch.modseq : hit.modseqs[i]!)) : hit.modseqs;
   remember(store, account, mailboxId, { ...now, entries: hit.entries, modseqs });
+  return true;
+}
+
+/**
+ * APPEND's and COPY's `assign` to a mailbox (UidStore.assign), serialized with its syncs in this process; the
+ * process-wide snapshot is kept with the new UIDs when the write provably was the only change since it (keepOwn),
+ * so the next sync of any session reads one row instead of the whole map.
+ */
+export async function assignOwn(store: UidStore, account: string, mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
+  return serialized(store, account, mailboxId, async () => {
+    const hit = snapshots.get(store)?.get(JSON.stringify([account, mailboxId]));
+    const assigned = await store.assign(account, mailboxId, emailIds);
+    if (hit) await keepOwn(store, account, mailboxId, hit, { assigned });
+    return assigned;
+  });
+}
+
+/** What an own write did: `assign`'s answer (every id's live UID), or `touch`'s UIDs and its answer (HIGHESTMODSEQ). */
+type OwnWrite = { assigned: ReadonlyMap<string, number> } | { uids: ReadonlySet<number>; modseq: number };
+
+/**
+ * After an own write, with `hit` the snapshot cached before it: keep `hit` with the write applied (new arrays, `hit`'s
+ * are shared read-only) when the state read now proves the write was the only change since `hit` (store.ts: every
+ * write that changes an entry or a mod-sequence takes exactly one new HIGHESTMODSEQ; removing a live entry or
+ * recording a sync moves `version`). Otherwise nothing: `hit` then fails snapshotOf's state check and is read again.
+ * `expunge` is not handled: it answers nothing, so a racing expunge of a superset of its UIDs by another process
+ * (its own then removing nothing) shows the same numbers.
+ */
+async function keepOwn(store: UidStore, account: string, mailboxId: string, hit: MailboxSnapshot, w: OwnWrite): Promise<void> {
+  const now = await store.openMailbox(account, mailboxId);
+  if (now.uidValidity !== hit.uidValidity || now.syncState !== hit.syncState || now.version !== hit.version) return;
+  const kept = 'assigned' in w ? afterAssign(hit, now, w.assigned) : afterTouch(hit, now, w.uids, w.modseq);
+  if (!kept) return;
+  remember(store, account, mailboxId, kept);
+  if (kept.entries === hit.entries) { const index = indexes.get(hit); if (index) indexes.set(kept, index); } // same entries: same index
+}
+
+/**
+ * The ids with a UID from `hit`'s UIDNEXT up are new: they must be exactly UIDNEXT, UIDNEXT + 1, ... (so no other
+ * assign came between) under one new mod-sequence; the others must be `hit`'s own entries. `version` unchanged (the
+ * caller checked): nothing was removed.
+ */
+function afterAssign(hit: MailboxSnapshot, now: MailboxUidState, assigned: ReadonlyMap<string, number>): MailboxSnapshot | null {
+  const fresh: UidEntry[] = [];
+  for (const [emailId, uid] of assigned) {
+    if (uid >= hit.uidNext) fresh.push({ uid, emailId });
+    else if (hit.entries[uidIndex(hit.entries, uid)]?.emailId !== emailId) return null;
+  }
+  fresh.sort((a, b) => a.uid - b.uid);
+  if (fresh.length === 0 || !fresh.every((e, i) => e.uid === hit.uidNext + i)) return null; // none new: `hit` is still the map
+  if (now.uidNext !== hit.uidNext + fresh.length || now.highestModseq !== hit.highestModseq + 1) return null;
+  return { ...now, entries: hit.entries.concat(fresh), modseqs: hit.modseqs.concat(fresh.map(() => now.highestModseq)) };
+}
+
+/**
+ * `version` unchanged (the caller checked): no live entry of `hit` was removed, so a touch of one of them took a new
+ * mod-sequence; when that is `hit`'s + 1 and still the HIGHESTMODSEQ, it was the only change.
+ */
+function afterTouch(hit: MailboxSnapshot, now: MailboxUidState, uids: ReadonlySet<number>, modseq: number): MailboxSnapshot | null {
+  if (![...uids].some((u) => uidIndex(hit.entries, u) >= 0)) return null;
+  if (modseq !== hit.highestModseq + 1 || now.highestModseq !== modseq || now.uidNext !== hit.uidNext) return null;
+  return { ...now, entries: hit.entries, modseqs: hit.modseqs.map((m, i) => (uids.has(hit.entries[i]!.uid) ? modseq : m)) };
+}
+
+/** Index of `uid` in entries ascending by UID (binary search), -1 when absent. */
+function uidIndex(entries: UidEntry[], uid: number): number {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const u = entries[mid]!.uid;
+    if (u === uid) return mid;
+    if (u < uid) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /** What one sync decided from its snapshot. */

@@ -33,6 +33,7 @@ import { appendLimit } from '../capabilities.ts';
 import type { Changes } from '../../backend/backend.ts';
 import { buildNamespace, findMailbox, type ImapMailbox } from '../mailboxes.ts';
 import { decodeName } from '../names.ts';
+import { assignOwn } from '../sync.ts';
 
 /** A session's last APPEND target in its own account, resolved in the tree read at Mailbox `state`. */
 interface KeptTarget { name: string; target: ImapMailbox; state: string }
@@ -62,7 +63,7 @@ export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise
   const ids = await backend.importBlobs(c.messages.map((m, i) => ({
     blobId: blobIds[i]!, mailboxIds: [dest], keywords: flags[i]!.keywords, receivedAt: utcDate(m.date ?? new Date()),
   })), { known });
-  const assigned = await uidStore.assign(account.accountKey, dest, ids);
+  const assigned = await assignOwn(uidStore, account.accountKey, dest, ids); // keeps the cached map (sync.ts)
   const uids = ids.map((id) => assigned.get(id)!);
   await uidStore.setDeleted(account.accountKey, dest, uids.filter((_, i) => flags[i]!.deleted), true);
   const view = s.selected;

@@ -8,7 +8,7 @@ import { expungedHighest } from '../qresync.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView } from '../view.ts';
 import type { WriteStates } from '../../backend/backend.ts';
-import { passOwnWrite } from '../sync.ts';
+import { assignOwn, passOwnWrite } from '../sync.ts';
 
 /** The destination side of a COPY/MOVE whose JMAP writes are done. */
 export interface SettledCopy {
@@ -30,7 +30,7 @@ export interface SettledCopy {
  */
 export async function settleCopy(s: Session, view: MailboxView, move: boolean, c: SettledCopy): Promise<HandlerResult> {
   const { uidStore } = s.config;
-  const assigned = await uidStore.assign(c.destKey, c.dest, c.copies.map((x) => x.emailId));
+  const assigned = await assignOwn(uidStore, c.destKey, c.dest, c.copies.map((x) => x.emailId)); // keeps the cached map
   const srcUids = c.copies.map((x) => x.uid);
   const destUids = c.copies.map((x) => assigned.get(x.emailId)!);
   const carried = c.copies.flatMap((x, i) => (x.carryDeleted && view.deleted.has(x.uid) ? [destUids[i]!] : []));
