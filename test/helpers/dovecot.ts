@@ -167,7 +167,10 @@ export async function startDovecot(o: DovecotOptions): Promise<DovecotInstance> 
   const pidFile = join(dir, 'run', 'master.pid');
   /** Running and not a zombie (a container's init may reap late). */
   const alive = (pid: number) => { try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
-  execFileSync('dovecot', ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] }); // not piped: the daemon keeps it open
+  // No pipe and not our stderr: the daemon may keep what it is given open, and a Dovecot left running (seen when two
+  // benches start one at once) then held a parent's stderr pipe, so spawnSync waited its whole timeout (CI 4 -> 11 min).
+  // Its messages go to log_path (dovecot.log in `dir`); a failed start still throws here (exit status).
+  execFileSync('dovecot', ['-c', conf], { stdio: 'ignore' });
   await waitFor(() => accepts(port), `Dovecot on port ${port}`);
   return {
     port,
