@@ -29,6 +29,7 @@
  */
 import { isCannotCalculateChanges, type Changes as JmapChanges, type EmailMeta, type MailBackend, type WriteStates } from '../backend/backend.ts';
 import { ImapError } from '../protocol/errors.ts';
+import { lowerBound } from '../protocol/sequence.ts';
 import type { MailboxSnapshot, MailboxUidState, SyncCommit, UidEntry, UidStore } from '../uidmap/store.ts';
 
 export interface SyncedMailbox {
@@ -273,18 +274,11 @@ function afterTouch(hit: MailboxSnapshot, now: MailboxUidState, uids: ReadonlySe
   return { ...now, entries: hit.entries, modseqs: hit.modseqs.map((m, i) => (uids.has(hit.entries[i]!.uid) ? modseq : m)) };
 }
 
-/** Index of `uid` in entries ascending by UID (binary search), -1 when absent. */
+/** Index of `uid` in entries ascending by UID, -1 when absent (the entries' cached UID column, sequence.ts lowerBound). */
 function uidIndex(entries: UidEntry[], uid: number): number {
-  let lo = 0;
-  let hi = entries.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const u = entries[mid]!.uid;
-    if (u === uid) return mid;
-    if (u < uid) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
+  const uids = columnsOf(entries).uids;
+  const i = lowerBound(uids, uid);
+  return uids[i] === uid ? i : -1;
 }
 
 /** What one sync decided from its snapshot. */
