@@ -3,13 +3,14 @@
  * SQLite. The gateway's out-of-the-box backend and fast test backend; the gateway core never imports it and talks
  * to it over HTTP exactly as to Cyrus or Fastmail.
  */
-import { serve } from '@hono/node-server';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openDb } from './db.ts';
 import { ChangeLog } from './changes.ts';
 import { Repo, validKeyword } from './repo.ts';
 import { PushHub } from './push.ts';
-import { buildApp } from './http.ts';
+import { buildHttp } from './http.ts';
+import { nodeListener } from './node-http.ts';
 import { seedDemo } from './demo/seed.ts';
 import type { EmbeddedLimits, EmbeddedStore, EmbeddedStoreOptions } from './types.ts';
 
@@ -28,14 +29,20 @@ export function openEmbeddedStore(opts: EmbeddedStoreOptions): EmbeddedStore {
   const push = new PushHub();
   const log = new ChangeLog(db, epoch, (accountId) => push.notify(accountId));
   const repo = new Repo(db, log);
-  const app = buildApp({ repo, limits, bearerTokens: opts.bearerTokens ?? {}, push, ...(opts.verifyBearer ? { verifyBearer: opts.verifyBearer } : {}) });
+  const { app, routes } = buildHttp({ repo, limits, bearerTokens: opts.bearerTokens ?? {}, push, ...(opts.verifyBearer ? { verifyBearer: opts.verifyBearer } : {}) });
   const servers = new Set<{ close(): Promise<void> }>();
+  // Built on first use: @hono/node-server's listener swaps the process's global Request/Response for its own.
+  let listener: RequestListener | undefined;
+  const onRequest = () => (listener ??= nodeListener(routes, app, limits));
 
   const store: EmbeddedStore = {
     fetch: async (req) => app.fetch(req),
+    nodeListener: onRequest,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
-        const server = serve({ fetch: app.fetch, port, hostname: host }, (info: AddressInfo) => {
+        const server = createServer({}, onRequest());
+        server.listen(port, host, () => {
+          const info = server.address() as AddressInfo;
           const shownHost = info.family === 'IPv6' ? `[${info.address}]` : info.address;
           const handle = {
             url: `http://${shownHost}:${info.port}`,
@@ -44,7 +51,7 @@ export function openEmbeddedStore(opts: EmbeddedStoreOptions): EmbeddedStore {
               servers.delete(handle);
               for (const end of [...push.closeAll]) end();
               server.close(() => done());
-              (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+              server.closeAllConnections();
             }),
           };
           servers.add(handle);

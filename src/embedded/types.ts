@@ -2,6 +2,7 @@
  * Public types of the embedded JMAP store: a real JMAP server (RFC 8620 core, RFC 8621 mail) over HTTP,
  * backed by SQLite. The gateway core never imports this module; it talks to it over HTTP.
  */
+import type { RequestListener } from 'node:http';
 
 /** Server limits advertised in the `urn:ietf:params:jmap:core` capability (RFC 8620 §2) and enforced. */
 export interface EmbeddedLimits {
@@ -34,7 +35,12 @@ export interface EmbeddedStoreOptions {
 export interface EmbeddedStore {
   /** The HTTP app's fetch: usable in-process without a socket. */
   fetch(req: Request): Promise<Response>;
-  /** Listens on a TCP port (0 = any free port) with @hono/node-server. */
+  /**
+   * The node:http request listener `listen` serves with (same answers as `fetch`; node-http.ts): for a server of
+   * one's own, e.g. behind a listener that counts octets (bench/store-child.ts).
+   */
+  nodeListener(): RequestListener;
+  /** Listens on a TCP port (0 = any free port) with `nodeListener()`. */
   listen(port: number, host?: string): Promise<{ url: string; port: number; close(): Promise<void> }>;
   /** Creates a user (one user = one account) with the standard mailboxes (roles inbox, sent, drafts, trash, junk, archive). */
   createUser(username: string, password: string): { accountId: string };
