@@ -53,3 +53,15 @@ test('Blob/upload refusals: bad base64, unknown blob, over maxSizeUpload, unknow
   assert.equal(notCreated.big.type, 'tooLarge');
   assert.deepEqual([notCreated.odd.type, notCreated.odd.properties], ['invalidProperties', ['colour']]);
 });
+
+test('Blob/get data:asText keeps a leading byte order mark (RFC 9404 §4.2: the blob as it is, decoded as UTF-8)', async () => {
+  const fx = fixture();
+  const octets = [0xef, 0xbb, 0xbf, ...Buffer.from('after a BOM\r\n', 'utf8')];
+  const up = await fx.api([['Blob/upload', { accountId: fx.accountId, create: { a: { data: [
+    { 'data:asBase64': Buffer.from(octets).toString('base64') }] } } }, 'u']], [CORE, BLOB]);
+  const id = up.methodResponses[0][1].created.a.id;
+  const r = await fx.api([['Blob/get', { accountId: fx.accountId, ids: [id], properties: ['data:asText', 'size'] }, 'g']], [CORE, BLOB]);
+  const blob = r.methodResponses[0][1].list[0];
+  assert.equal(blob['data:asText'], '\ufeffafter a BOM\r\n');
+  assert.equal(blob.size, octets.length);
+});

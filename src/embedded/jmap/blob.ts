@@ -22,7 +22,7 @@ export const BLOB_ACCOUNT_CAPABILITY = { maxSizeBlobSet: null, maxDataSources: M
 
 const DIGESTS: Record<string, string> = { 'digest:sha': 'sha1', 'digest:sha-256': 'sha256' };
 const PROPERTIES = ['id', 'data', 'data:asText', 'data:asBase64', 'size', ...Object.keys(DIGESTS)];
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // RFC 9404 §4.2: the data as it is, a leading BOM included
 const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
 
 /** Optional UnsignedInt argument (RFC 8620 §1.3). */
