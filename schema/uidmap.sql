@@ -5,13 +5,15 @@
 -- checks it. When you add a migration, update this file and the version below.
 
 CREATE TABLE schema_version (version INTEGER NOT NULL);
-INSERT INTO schema_version (version) VALUES (4);
+INSERT INTO schema_version (version) VALUES (5);
 
 -- Store-wide values; one row. max_uidvalidity: the largest UIDVALIDITY ever issued (RFC 9051 §2.3.1.1), so a
--- new or reset mailbox gets max(clock seconds, max_uidvalidity + 1).
+-- new or reset mailbox gets max(clock seconds, max_uidvalidity + 1). boot_id: the OS boot the store was last opened in
+-- (src/uidmap/sqlite.ts header, durability).
 CREATE TABLE store_meta (
   id              INTEGER PRIMARY KEY CHECK (id = 1),
-  max_uidvalidity INTEGER NOT NULL
+  max_uidvalidity INTEGER NOT NULL,
+  boot_id         TEXT
 );
 INSERT INTO store_meta (id, max_uidvalidity) VALUES (1, 0);
 
@@ -61,10 +63,12 @@ CREATE TABLE deleted_flag (
 ) WITHOUT ROWID;
 
 -- RFC 7162 mod-sequences, the gateway's own counter (DESIGN.md rule 5). HIGHESTMODSEQ per mailbox (a missing row
--- is 1); each change of the mailbox (arrival, flag change, expunge) takes the next value.
+-- is 1); each change of the mailbox (arrival, flag change, expunge) takes the next value. ceiling: every value issued is
+-- at most this durable bound (src/uidmap/sqlite.ts header, durability).
 CREATE TABLE mailbox_modseq (
   mbox    INTEGER PRIMARY KEY REFERENCES mailbox (mbox),
-  highest INTEGER NOT NULL
+  highest INTEGER NOT NULL,
+  ceiling INTEGER NOT NULL DEFAULT 0
 );
 
 -- Mod-sequence per (mailbox, uid), live or expunged (a missing row is 1): FETCH MODSEQ / CHANGEDSINCE for live

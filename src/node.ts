@@ -18,6 +18,8 @@ import { startNodeGateway } from './transport/node-gateway.ts';
 import { SqliteUidStore } from './uidmap/sqlite.ts';
 import { HttpUidStore } from './edge/http-uid-store.ts';
 import { HttpMessageCache } from './edge/http-message-cache.ts';
+import { httpKeywordStores } from './edge/http-keyword-store.ts';
+import { withKeywordStores } from './edge/account-keywords.ts';
 import { AuthThrottle, DEFAULT_THROTTLE } from './auth/throttle.ts';
 import { MIB, RawCache } from './session/raw-cache.ts';
 
@@ -75,11 +77,12 @@ async function main(): Promise<void> {
     console.error(`--do-store-url needs --do-store-token (the Worker's UID_API_TOKEN); --do-cache needs --do-store-url\n\n${usage()}`);
     process.exit(2);
   }
-  // Several machines: UIDs (and with --do-cache the message cache) in the Worker's Durable Objects (docs/deployment.md §3).
+  // Several machines: UIDs (and with --do-cache the message cache, keywords and UNSEEN counts) in the Worker's
+  // Durable Objects (docs/deployment.md §3).
   const doApi = { baseUrl: config.doStoreUrl, token: config.doStoreToken };
   const uidStore = config.doStoreUrl ? new HttpUidStore(doApi) : SqliteUidStore.open(join(dataDir, 'uidmap.sqlite'));
   const doCache = config.doStoreUrl && config.doCache
-    ? { messageCache: new HttpMessageCache({ ...doApi, onError: (err) => log.warn({ err: String(err) }, 'Durable Object message cache unreachable') }) }
+    ? { messageCache: withKeywordStores(new HttpMessageCache({ ...doApi, onError: (err) => log.warn({ err: String(err) }, 'Durable Object message cache unreachable') }), httpKeywordStores(doApi)) }
     : {};
   const gateway = await startNodeGateway({
     ...(tenants ? { tenants } : {}),

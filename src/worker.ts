@@ -8,7 +8,8 @@
  * - UID store: one UidStoreDO per account, called over RPC. Tenant configuration: read-only from KV (`tenants`),
  *   validated by the schema; an invalid document refuses logins (NO [UNAVAILABLE]) and says why in the log.
  * - Message cache: each account's UidStoreDO keeps its immutable-data cache (src/edge/do-cache.ts), shared by all
- *   connections and Node gateways of the account.
+ *   connections and Node gateways of the account. Keywords and exact UNSEEN counts persist there too
+ *   (src/edge/do-keyword-store.ts): the first `UID FETCH 1:* FLAGS` after a restart costs one `Email/changes`.
  * - IDLE: sessions long-poll their account's object, which owns the account's one watcher (src/edge/account-watch.ts):
  *   workerd forbids one request's I/O objects (a poller's fetches, a push stream) from being used by another
  *   request, so connections cannot share an in-isolate watcher. No timer is `unref`ed (workerd timers are numbers).
@@ -26,6 +27,8 @@ import { uidStoreApi } from './edge/api.ts';
 import { RpcUidStore } from './edge/rpc-uid-store.ts';
 import { accountCacheAccess } from './edge/rpc-message-cache.ts';
 import { AccountMessageCache } from './edge/account-cache.ts';
+import { AccountKeywordStore, AccountUnseenCountStore, withKeywordStores, type KeywordStores } from './edge/account-keywords.ts';
+import { rpcKeywordAccess } from './edge/rpc-keyword-store.ts';
 import { ByteLru } from './cache/lru.ts';
 import type { CachedMessage } from './cache/message-cache.ts';
 import { DoChangeHub } from './edge/do-change-hub.ts';
@@ -118,14 +121,24 @@ const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
  * workerd lets requests share (only I/O objects are per request). Small: an isolate has 128 MB.
  */
 const isolateCache = new ByteLru<CachedMessage>(8 * 1024 * 1024);
+/**
+ * The keyword and UNSEEN count stores, one per isolate: the keyword cache keeps one in-memory copy per store
+ * (src/session/keyword-cache.ts), so the isolate's connections share it as before. Bindings are isolate-wide; each
+ * call makes its stub in the calling request. Writes are not queued across requests (src/edge/account-keywords.ts).
+ */
+let isolateKeywordStores: KeywordStores | null = null;
+const keywordStores = (env: EdgeEnv): KeywordStores => (isolateKeywordStores ??= (() => {
+  const access = rpcKeywordAccess(env.UID_STORE);
+  return { keywords: new AccountKeywordStore(access, false), unseenCounts: new AccountUnseenCountStore(access) };
+})());
 
 function gatewayConfig(env: EdgeEnv, setup: TenantSetup): GatewayConfig {
   const changeHub = new DoChangeHub((key) => accountObject(env, key), consoleLogger);
   return {
     authenticator: withCredentialTap(setup, changeHub),
     uidStore: new RpcUidStore(env.UID_STORE),
-    messageCache: new AccountMessageCache(accountCacheAccess(env.UID_STORE), Number(env.CACHE_MAX_BYTES ?? DEFAULT_CACHE_BYTES),
-      (err) => consoleLogger.warn({ err: String(err) }, 'message cache unreachable'), isolateCache),
+    messageCache: withKeywordStores(new AccountMessageCache(accountCacheAccess(env.UID_STORE), Number(env.CACHE_MAX_BYTES ?? DEFAULT_CACHE_BYTES),
+      (err) => consoleLogger.warn({ err: String(err) }, 'message cache unreachable'), isolateCache), keywordStores(env)),
     limits: DEFAULT_LIMITS,
     logger: consoleLogger,
     authFailureDelayMs: Number(env.AUTH_FAILURE_DELAY_MS ?? DEFAULT_TIMEOUTS.authFailureDelayMs),
@@ -146,6 +159,7 @@ app.route('/', uidStoreApi<EdgeEnv>({
   token: (env) => env.UID_API_TOKEN,
   cache: (env) => accountCacheAccess(env.UID_STORE),
   watchStatus: (env, account) => accountObject(env, account).watchStatus(),
+  keywords: (env) => rpcKeywordAccess(env.UID_STORE),
 }));
 
 let nextConnectionId = 1;

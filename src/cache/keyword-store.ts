@@ -5,9 +5,10 @@
  * valid at (RFC 8620 §5.1) and the cache brings them forward with `Email/changes` (RFC 8620 §5.2) before use; an
  * UNSEEN count is the count at one Email state, true forever for that state.
  *
- * Implementations: SQLite in the immutable-data cache's file (./sqlite.ts, Node), and memory (here: the contract's
- * reference and for tests). A gateway without one (the workerd isolate, `--do-cache`) keeps the keyword cache in
- * memory only, as before.
+ * Implementations: SQLite in the immutable-data cache's file (./sqlite.ts, Node), the account's Durable Object
+ * (../edge/do-keyword-store.ts, over RPC on workerd and HTTP with `--do-cache`: ../edge/account-keywords.ts), and
+ * memory (here: the contract's reference and for tests; test/cache/keyword-contract.ts runs them all). A gateway
+ * without one keeps the keyword cache in memory only.
  */
 
 /** An account's persisted keywords: every entry is the email's keywords at `state`. */

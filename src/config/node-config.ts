@@ -88,7 +88,7 @@ export const OPTIONS: Option[] = [
   { flag: 'proxy-protocol', env: 'PROXY_PROTOCOL', type: 'boolean', key: 'proxyProtocol', def: false, help: 'expect a PROXY v2 header (load balancer)' },
   { flag: 'do-store-url', env: 'DO_STORE_URL', type: 'string', key: 'doStoreUrl', def: '', help: 'UID store in Durable Objects: the Worker API base URL' },
   { flag: 'do-store-token', env: 'DO_STORE_TOKEN', type: 'string', key: 'doStoreToken', def: '', help: 'bearer token of the Durable Object store API' },
-  { flag: 'do-cache', env: 'DO_CACHE', type: 'boolean', key: 'doCache', def: false, help: 'message cache in the Durable Objects too (needs --do-store-url)' },
+  { flag: 'do-cache', env: 'DO_CACHE', type: 'boolean', key: 'doCache', def: false, help: 'message cache, keywords and UNSEEN counts in the Durable Objects too (needs --do-store-url)' },
   { flag: 'raw-cache-mb', env: 'RAW_CACHE_MB', type: 'number', key: 'rawCacheMb', def: 128, help: 'memory for whole messages read again (MiB per process; 0: off)' },
   { flag: 'log-level', env: 'LOG_LEVEL', type: 'string', key: 'logLevel', def: 'info', help: 'pino level' },
   { flag: 'demo', env: 'GATEWAY_DEMO', type: 'boolean', key: 'demo', def: true, help: 'create the demo account in the embedded store' },

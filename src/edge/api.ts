@@ -10,7 +10,7 @@
  *   POST /snapshot                   -> MailboxSnapshot (state and entries of one instant)
  *   POST /commit-sync {version, expunge, assign, syncState}
  *                                    -> {committed: {state, uids: [[emailId, uid], ...]} | null}  (null: version moved)
- *   POST /expunge   {uids}           -> 204
+ *   POST /expunge   {uids}           -> {removed: [uid, ...]}              (the UIDs this call removed, ascending)
  *   PUT  /sync-state {syncState}     -> 204
  *   POST /advance-sync-state {from, to} -> {advanced}                 (compare-and-set after the gateway's own write)
  *   POST /reset                      -> 204
@@ -24,6 +24,11 @@
  *   POST /put {messages, maxBytes}   -> 204                                    (LRU eviction beyond maxBytes)
  *   GET  /size                       -> {bytes}
  * The account's push fan-out (account-watch.ts): GET /v1/accounts/:account/watch -> AccountWatchStatus.
+ * The account's persisted keywords and UNSEEN counts (do-keyword-store.ts; `key` is the gateway's store key):
+ *   POST /v1/accounts/:account/keywords/load  {key}                  -> {snapshot: {state, groups} | null}
+ *   POST /v1/accounts/:account/keywords/write {key, write, maxRows}  -> 204   (a KeywordWrite, applied atomically)
+ *   POST /v1/accounts/:account/unseen/get     {key}                  -> {count: {count, emailState} | null}
+ *   POST /v1/accounts/:account/unseen/set     {key, count, max}      -> 204   (count null: forgotten)
  * RFC 8474 §5.1 origins of COPY's re-imported emails (UidStore.setOrigins), under /v1/accounts/:account/origins:
  *   POST /put {origins: [[emailId, {emailId, threadId}], ...]} -> 204          (write-once per email id)
  *   POST /get {emailIds}             -> {origins: [[emailId, {emailId, threadId}], ...]}   (the recorded ones only)
@@ -36,6 +41,8 @@ import type { CachedMessage } from '../cache/message-cache.ts';
 import type { AccountCacheAccess } from './account-cache.ts';
 import type { AccountWatchStatus } from './account-watch.ts';
 import { fromWire, toWire } from './http-message-cache.ts';
+import type { KeywordAccess } from './account-keywords.ts';
+import { isKeywordWrite, isUnseenCount } from './http-keyword-store.ts';
 
 export interface UidStoreApiOptions<E extends object> {
   /** The store behind the API for this request's environment. */
@@ -46,10 +53,15 @@ export interface UidStoreApiOptions<E extends object> {
   cache?(env: E): AccountCacheAccess;
   /** The per-account push watcher's state; without it the watch route is absent. */
   watchStatus?(env: E, account: string): Promise<AccountWatchStatus>;
+  /** The per-account keyword and UNSEEN count stores; without it their routes are absent. */
+  keywords?(env: E): KeywordAccess;
 }
 
 /** The largest per-account cache bound a client may ask for (1 GiB; a Durable Object holds up to 10 GB). */
 const MAX_CACHE_BYTES = 1024 * 1024 * 1024;
+/** The largest per-object bounds a client may ask for: keyword rows and UNSEEN counts. */
+const MAX_KEYWORD_ROWS = 1_000_000;
+const MAX_UNSEEN_COUNTS = 100_000;
 
 /** Constant-time comparison of two strings (length leaks, content does not). */
 function sameSecret(a: string, b: string): boolean {
@@ -129,8 +141,7 @@ export function uidStoreApi<E extends object>(opts: UidStoreApiOptions<E>): Hono
     const { uids } = await body(c);
     if (!isUids(uids)) throw new BadRequest('uids: array of nz-numbers expected');
     const [s, a, m] = keys(c);
-    await s.expunge(a, m, uids);
-    return c.body(null, 204);
+    return c.json({ removed: await s.expunge(a, m, uids) });
   });
   app.put(`${base}/sync-state`, async (c) => {
     const { syncState } = await body(c);
@@ -204,5 +215,39 @@ export function uidStoreApi<E extends object>(opts: UidStoreApiOptions<E>): Hono
     app.get(`${acct}/size`, async (c) => c.json({ bytes: await cache(c.env as E).size(c.req.param('account')!) }));
   }
   if (watchStatus) app.get('/v1/accounts/:account/watch', async (c) => c.json(await watchStatus(c.env as E, c.req.param('account')!)));
+  const { keywords } = opts;
+  if (keywords) {
+    const bound = (v: unknown, max: number): v is number => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= max;
+    const keyed = async (c: Context): Promise<[KeywordAccess, string, string, Record<string, unknown>]> => {
+      const b = await body(c);
+      if (!isId(b.key)) throw new BadRequest('key: non-empty string expected');
+      return [keywords(c.env as E), c.req.param('account')!, b.key, b];
+    };
+    app.post('/v1/accounts/:account/keywords/load', async (c) => {
+      const [k, a, key] = await keyed(c);
+      return c.json({ snapshot: await k.load(a, key) });
+    });
+    app.post('/v1/accounts/:account/keywords/write', async (c) => {
+      const [k, a, key, { write, maxRows }] = await keyed(c);
+      if (!isKeywordWrite(write) || !bound(maxRows, MAX_KEYWORD_ROWS)) {
+        throw new BadRequest(`write ({from, state, reset?, drop?, set?}) and maxRows (1..${MAX_KEYWORD_ROWS}) expected`);
+      }
+      const { from, state, reset, drop, set } = write; // only the write's own fields travel on
+      await k.write(a, key, { from, state, ...(reset !== undefined ? { reset } : {}), ...(drop ? { drop } : {}), ...(set ? { set } : {}) }, maxRows);
+      return c.body(null, 204);
+    });
+    app.post('/v1/accounts/:account/unseen/get', async (c) => {
+      const [k, a, key] = await keyed(c);
+      return c.json({ count: await k.unseenGet(a, key) });
+    });
+    app.post('/v1/accounts/:account/unseen/set', async (c) => {
+      const [k, a, key, { count, max }] = await keyed(c);
+      if (!(count === null || isUnseenCount(count)) || !bound(max, MAX_UNSEEN_COUNTS)) {
+        throw new BadRequest(`count ({count, emailState} or null) and max (1..${MAX_UNSEEN_COUNTS}) expected`);
+      }
+      await k.unseenSet(a, key, count && { count: count.count, emailState: count.emailState }, max);
+      return c.body(null, 204);
+    });
+  }
   return app;
 }

@@ -39,6 +39,14 @@ export const MIGRATIONS: readonly string[] = [
   // RFC 8474 §5.1 OBJECTID: the EMAILID/THREADID that an email re-imported by COPY keeps from its source
   // (UidStore.setOrigins); write-once per email id, kept across mailbox resets (ids are account-wide).
   `CREATE TABLE email_origin (email_id TEXT PRIMARY KEY, origin_id TEXT NOT NULL, thread_id TEXT NOT NULL) WITHOUT ROWID;`,
+  // The account's persisted keywords and exact UNSEEN counts (do-keyword-store.ts, src/cache/keyword-store.ts):
+  // mutable JMAP data, each stored with the Email state it is valid at (RFC 8620 §5.1). `key` is the gateway's key
+  // (account on one JMAP server); `entries` and `last_used` give the per-object row bound.
+  `CREATE TABLE keyword_state (key TEXT PRIMARY KEY, state TEXT NOT NULL, entries INTEGER NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX keyword_state_lru ON keyword_state (last_used);
+   CREATE TABLE keyword_entry (key TEXT NOT NULL, email_id TEXT NOT NULL, keywords TEXT NOT NULL, PRIMARY KEY (key, email_id)) WITHOUT ROWID;
+   CREATE TABLE unseen_count (key TEXT PRIMARY KEY, count INTEGER NOT NULL, email_state TEXT NOT NULL, last_used INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX unseen_count_lru ON unseen_count (last_used);`,
 ];
 
 /** The version a fresh or migrated object ends at. */

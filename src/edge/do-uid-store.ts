@@ -14,7 +14,8 @@
  * Methods are RPC (workerd passes Maps and arrays by structured clone); the HTTP API (api.ts) and the Worker's
  * sessions (rpc-uid-store.ts) call them through a stub.
  *
- * The account's object also holds the account's immutable-data cache (`cache*`, do-cache.ts, same SQLite storage)
+ * The account's object also holds the account's immutable-data cache (`cache*`, do-cache.ts, same SQLite storage),
+ * its persisted keywords and UNSEEN counts (`keywords*`, `unseen*`, do-keyword-store.ts)
  * and its one JMAP change watcher with the IDLE fan-out (`waitForChange`, account-watch.ts, memory only).
  */
 import { DurableObject } from 'cloudflare:workers';
@@ -26,6 +27,8 @@ import { MIGRATIONS, SCHEMA_VERSION } from './do-schema.ts';
 import { encodeStoreError } from './errors.ts';
 import type { CachedMessage } from '../cache/message-cache.ts';
 import { DoMessageCache } from './do-cache.ts';
+import { DoKeywordStore, type KeywordSnapshotWire } from './do-keyword-store.ts';
+import type { KeywordWrite, UnseenCount } from '../cache/keyword-store.ts';
 import { AccountWatch, type AccountWatchStatus, type WatchCredential } from './account-watch.ts';
 import { DEFAULT_WATCH } from '../session/watch.ts';
 
@@ -47,7 +50,8 @@ export interface UidStoreRpc {
   list(mailboxId: string): Promise<UidEntry[]>;
   snapshot(mailboxId: string): Promise<MailboxSnapshot>;
   commitSync(mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null>;
-  expunge(mailboxId: string, uids: number[]): Promise<void>;
+  /** UidStore.expunge: the UIDs this call removed from the live map, ascending. */
+  expunge(mailboxId: string, uids: number[]): Promise<number[]>;
   setSyncState(mailboxId: string, syncState: string): Promise<void>;
   /** UidStore.advanceSyncState: compare-and-set of the recorded Email state after the gateway's own write. */
   advanceSyncState(mailboxId: string, from: string, to: string): Promise<boolean>;
@@ -63,6 +67,11 @@ export interface UidStoreRpc {
   cacheGet(emailIds: string[]): Promise<CachedMessage[]>;
   cachePut(messages: CachedMessage[], maxBytes: number): Promise<void>;
   cacheSize(): Promise<number>;
+  /** The account's persisted keywords and UNSEEN counts (do-keyword-store.ts), per gateway key; bounds per object. */
+  keywordsLoad(key: string): Promise<KeywordSnapshotWire | null>;
+  keywordsWrite(key: string, w: KeywordWrite, maxRows: number): Promise<void>;
+  unseenGet(key: string): Promise<UnseenCount | null>;
+  unseenSet(key: string, count: UnseenCount | null, max: number): Promise<void>;
   /** Push fan-out (account-watch.ts): the change counter once it differs from `since`, or at the timeout. */
   waitForChange(since: number, credential: WatchCredential | undefined, timeoutMs: number): Promise<number>;
   watchStatus(): Promise<AccountWatchStatus>;
@@ -88,6 +97,7 @@ const stateOf = ({ uidValidity, uidNext, syncState, version, highestModseq }: Bo
 export class UidStoreDO extends DurableObject<UidStoreEnv> {
   private readonly sql: SqlStorage;
   private cache: DoMessageCache | null = null;
+  private keywordStore: DoKeywordStore | null = null;
   private watcher: AccountWatch | null = null;
 
   constructor(ctx: DurableObjectState, env: UidStoreEnv) {
@@ -257,9 +267,9 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
     }
   }
 
-  /** `expunge` inside a transaction; bumps the sync version when a live entry went. */
-  private expungeIn(mbox: number, uids: number[], at: number, modseq: () => number): void {
-    let removed = false;
+  /** `expunge` inside a transaction; bumps the sync version once when a live entry went. Returns the removed UIDs ascending. */
+  private expungeIn(mbox: number, uids: number[], at: number, modseq: () => number): number[] {
+    const removed: number[] = [];
     for (const uid of uids) {
       const row = this.sql.exec<{ emailId: string }>('SELECT email_id AS emailId FROM uid_map WHERE mbox = ? AND uid = ?', mbox, uid).toArray()[0];
       if (!row) continue;
@@ -267,9 +277,10 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
       this.sql.exec('DELETE FROM deleted_flag WHERE mbox = ? AND uid = ?', mbox, uid);
       this.sql.exec('INSERT OR REPLACE INTO expunged (mbox, uid, email_id, expunged_at) VALUES (?, ?, ?, ?)', mbox, uid, row.emailId, at);
       this.setModseq(mbox, uid, modseq());
-      removed = true;
+      removed.push(uid);
     }
-    if (removed) this.bumpVersion(mbox);
+    if (removed.length > 0) this.bumpVersion(mbox);
+    return removed.sort((a, b) => a - b);
   }
 
   list(mailboxId: string): UidEntry[] {
@@ -278,9 +289,13 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
       mailboxId).toArray().map((r) => ({ uid: r.uid, emailId: r.emailId })));
   }
 
-  async expunge(mailboxId: string, uids: number[]): Promise<void> {
+  /** One transaction with no await: an unknown mailbox has nothing live and is not created (no allocator call). */
+  expunge(mailboxId: string, uids: number[]): number[] {
     const at = Date.now();
-    await this.write(mailboxId, (box) => this.expungeIn(box.mbox, uids, at, this.modseqOnce(box.mbox)));
+    return this.guard(() => this.ctx.storage.transactionSync(() => {
+      const box = this.box(mailboxId);
+      return box ? this.expungeIn(box.mbox, uids, at, this.modseqOnce(box.mbox)) : [];
+    }));
   }
 
   async setSyncState(mailboxId: string, syncState: string): Promise<void> {
@@ -351,6 +366,26 @@ export class UidStoreDO extends DurableObject<UidStoreEnv> {
 
   cacheSize(): number {
     return this.guard(() => (this.cache ??= new DoMessageCache(this.ctx)).size());
+  }
+
+  private keywords(): DoKeywordStore {
+    return (this.keywordStore ??= new DoKeywordStore(this.ctx));
+  }
+
+  keywordsLoad(key: string): KeywordSnapshotWire | null {
+    return this.guard(() => this.keywords().load(key));
+  }
+
+  keywordsWrite(key: string, w: KeywordWrite, maxRows: number): void {
+    this.guard(() => this.keywords().write(key, w, maxRows));
+  }
+
+  unseenGet(key: string): UnseenCount | null {
+    return this.guard(() => this.keywords().unseenGet(key));
+  }
+
+  unseenSet(key: string, count: UnseenCount | null, max: number): void {
+    this.guard(() => this.keywords().unseenSet(key, count, max));
   }
 
   waitForChange(since: number, credential: WatchCredential | undefined, timeoutMs: number): Promise<number> {

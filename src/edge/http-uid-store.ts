@@ -69,8 +69,8 @@ export class HttpUidStore implements UidStore {
     const r = await this.req<{ committed: { state: MailboxUidState; uids: Array<[string, number]> } | null }>('POST', account, mailboxId, 'commit-sync', c);
     return r.committed && { state: r.committed.state, assigned: new Map(r.committed.uids) };
   }
-  async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
-    await this.req('POST', account, mailboxId, 'expunge', { uids });
+  async expunge(account: string, mailboxId: string, uids: number[]): Promise<number[]> {
+    return (await this.req<{ removed: number[] }>('POST', account, mailboxId, 'expunge', { uids })).removed;
   }
   async setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {
     await this.req('PUT', account, mailboxId, 'sync-state', { syncState });

@@ -38,7 +38,7 @@ export class RpcUidStore implements UidStore {
   commitSync(account: string, mailboxId: string, c: SyncCommit): Promise<{ state: MailboxUidState; assigned: Map<string, number> } | null> {
     return this.call(() => this.stub(account).commitSync(mailboxId, c));
   }
-  expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
+  expunge(account: string, mailboxId: string, uids: number[]): Promise<number[]> {
     return this.call(() => this.stub(account).expunge(mailboxId, uids));
   }
   setSyncState(account: string, mailboxId: string, syncState: string): Promise<void> {

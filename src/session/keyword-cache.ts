@@ -12,11 +12,12 @@
  * `\Seen`) move the JMAP state like anyone's and are dropped by the next refresh the same way.
  *
  * In memory (one instance per account key, shared by that account's sessions), mirrored in a KeywordStore when the
- * gateway has one (../cache/keyword-store.ts: SQLite beside the message cache on Node): the first refresh of an
+ * gateway has one (../cache/keyword-store.ts: SQLite beside the message cache on Node; the account's Durable Object
+ * on workerd and with `--do-cache`, src/edge/do-keyword-store.ts): the first refresh of an
  * account loads its stored entries and the state they are valid at (one read), then asks `Email/changes` since
  * that state as usual, so a restarted gateway's first listing costs one `Email/changes` too (issue 4). Each change
  * is written as it happens (the ids dropped with the new state, the entries recorded): only changes, never the
- * whole account. Without a store (workerd, `--do-cache`) a restarted gateway starts empty and trusts nothing.
+ * whole account. Without a store a restarted gateway starts empty and trusts nothing.
  * Refreshes of one account are serialized. Bounded: an account whose entries pass MAX_ENTRIES starts over empty;
  * accounts beyond MAX_ACCOUNTS drop the least recently used (from memory; the store has its own bound).
  */

@@ -107,23 +107,27 @@ export class MemoryUidStore implements UidStore {
     return { state: { ...box.state }, assigned };
   }
 
-  async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
-    const box = this.box(account, mailboxId);
-    this.expungeNow(box, uids, modseqOnce(box));
+  async expunge(account: string, mailboxId: string, uids: number[]): Promise<number[]> {
+    const box = this.peek(account, mailboxId); // an unknown mailbox has nothing live: not created
+    return box ? this.expungeNow(box, uids, modseqOnce(box)) : [];
   }
 
-  private expungeNow(box: MailboxMap, uids: number[], modseq: () => number): void {
+  /** Removes the live ones of `uids`, bumping the sync version once when any went; returns them ascending. */
+  private expungeNow(box: MailboxMap, uids: number[], modseq: () => number): number[] {
     const at = this.now();
+    const removed: number[] = [];
     for (const uid of uids) {
       const emailId = box.byUid.get(uid);
       if (emailId === undefined) continue;
-      box.state.version++;
       box.modseq.delete(uid);
       box.byUid.delete(uid);
       box.byEmail.delete(emailId);
       box.deleted.delete(uid);
       box.expunged.set(uid, { emailId, at, modseq: modseq() });
+      removed.push(uid);
     }
+    if (removed.length > 0) box.state.version++;
+    return removed.sort((a, b) => a - b);
   }
 
   /** One new mod-sequence for the live `uids` (none live: nothing changes). */

@@ -2,7 +2,17 @@
  * SqliteUidStore: the default UidStore on Node (better-sqlite3), safe to share between gateway processes on one
  * machine through one database file (DESIGN.md rules 1-3).
  *
- * - WAL journal, `busy_timeout`, `synchronous=FULL`: a committed `assign` survives a crash before its response.
+ * - WAL journal, `busy_timeout`. Durability: a write that hands out UIDs (`assign`, a sync's commit that assigns,
+ *   a new mailbox's UIDVALIDITY, `resetMailbox`, `setOrigins`) commits with `synchronous=FULL` (fsync), so a UID
+ *   shown to a client survives a power loss (DESIGN.md rule 1). The others (touch, expunge, `\Deleted`, the sync
+ *   state) commit with `synchronous=NORMAL`: no fsync, like Dovecot's `mail_fsync=optimized` for flag changes. A
+ *   process crash loses nothing (the WAL is in the OS); a power loss can lose the last of them, never out of order
+ *   (the WAL is replayed as a prefix, and every fsync covers the writes before it). What they lose is re-derived
+ *   from JMAP by the next sync (the recorded sync state goes back with them), except mod-sequences: a client may
+ *   have seen one. So every mod-sequence issued is at most the mailbox's durable `ceiling` (a normal write that
+ *   would pass it becomes a FULL one that raises it by CEILING_STEP), and after an OS restart (Linux boot_id
+ *   changed since the store was last opened) `highest` jumps to `ceiling` before any write: a lost mod-sequence
+ *   is never reused for another change (RFC 7162 §3.1: strictly increasing as clients saw them).
  * - Every write is one `BEGIN IMMEDIATE` transaction: the write lock is taken before reading `uid_next`, so two
  *   processes can never read the same `uid_next` and hand out one UID twice.
  * - Schema: a fresh file gets schema/uidmap.sql; an older one gets the pending schema/migrations/NNN-*.sql, all in
@@ -81,6 +91,31 @@ function migrate(db: Database.Database, timeoutMs: number): void {
   retryBusy(() => run.immediate(), timeoutMs);
 }
 
+/** How far a FULL write raises a mailbox's mod-sequence `ceiling` past its HIGHESTMODSEQ (see the header). */
+const CEILING_STEP = 1_000;
+
+/** Thrown inside a normal (unsynced) write that must be durable after all; `write` runs it again with FULL. */
+const NEEDS_FSYNC = Symbol('needs fsync');
+
+/** The OS boot this process runs in (Linux), null when unknown: then every open counts as after a restart. */
+function bootId(): string | null {
+  try { return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null; } catch { return null; }
+}
+
+/**
+ * After an OS restart (or where the boot is unknown), every mailbox's HIGHESTMODSEQ jumps to its durable ceiling
+ * (see the header), in one FULL transaction, and the boot is recorded.
+ */
+function raiseAfterReboot(db: Database.Database, timeoutMs: number): void {
+  const boot = bootId();
+  const run = db.transaction(() => {
+    if (boot !== null && db.prepare('SELECT boot_id FROM store_meta WHERE id = 1').pluck().get() === boot) return;
+    db.prepare('UPDATE mailbox_modseq SET highest = ceiling WHERE ceiling > highest').run();
+    db.prepare('UPDATE store_meta SET boot_id = ? WHERE id = 1').run(boot);
+  });
+  retryBusy(() => run.immediate(), timeoutMs);
+}
+
 /** The `mailbox` table row of one (account, mailbox). */
 interface MailboxRow { mbox: number; uidValidity: number; uidNext: number; syncState: string | null; version: number; highestModseq: number }
 
@@ -98,8 +133,11 @@ export class SqliteUidStore implements UidStore {
         'SELECT m.mbox AS mbox, uid_validity AS uidValidity, uid_next AS uidNext, sync_state AS syncState, coalesce(v.version, 0) AS version, ' +
         'coalesce(h.highest, 1) AS highestModseq FROM mailbox m LEFT JOIN sync_version v ON v.mbox = m.mbox ' +
         'LEFT JOIN mailbox_modseq h ON h.mbox = m.mbox WHERE account = ? AND mailbox_id = ?'),
-      bumpModseq: db.prepare<[number], number>(
-        'INSERT INTO mailbox_modseq (mbox, highest) VALUES (?, 2) ON CONFLICT (mbox) DO UPDATE SET highest = highest + 1 RETURNING highest').pluck(),
+      bumpModseq: db.prepare<[number], { highest: number; ceiling: number }>(
+        'INSERT INTO mailbox_modseq (mbox, highest) VALUES (?, 2) ON CONFLICT (mbox) DO UPDATE SET highest = highest + 1 RETURNING highest, ceiling'),
+      setCeiling: db.prepare<[number, number]>('UPDATE mailbox_modseq SET ceiling = ? WHERE mbox = ?'),
+      syncFull: db.prepare('PRAGMA synchronous = FULL'),
+      syncNormal: db.prepare('PRAGMA synchronous = NORMAL'),
       setModseq: db.prepare<[number, number, number]>('INSERT OR REPLACE INTO uid_modseq (mbox, uid, modseq) VALUES (?, ?, ?)'),
       entries: db.prepare<[string, string], EntryRow>(
         'SELECT u.uid AS uid, u.email_id AS emailId, coalesce(q.modseq, 1) AS modseq FROM uid_map u JOIN mailbox m ON m.mbox = u.mbox ' +
@@ -151,6 +189,7 @@ export class SqliteUidStore implements UidStore {
       retryBusy(() => db.pragma('journal_mode = WAL'), timeout);
       db.pragma('synchronous = FULL');
       migrate(db, timeout);
+      raiseAfterReboot(db, timeout);
       return new SqliteUidStore(db, options);
     } catch (err) {
       db.close();
@@ -162,20 +201,40 @@ export class SqliteUidStore implements UidStore {
   private ensureMailbox(account: string, mailboxId: string): MailboxRow {
     const row = this.q.mailbox.get(account, mailboxId);
     if (row) return row;
+    if (!this.fsync) throw NEEDS_FSYNC; // a new UIDVALIDITY must be durable
     const uidValidity = nextUidValidity(this.q.maxValidity.get() ?? 0, this.now());
     this.q.setMaxValidity.run(uidValidity);
     const mbox = Number(this.q.insertMailbox.run(account, mailboxId, uidValidity).lastInsertRowid);
     return { mbox, uidValidity, uidNext: 1, syncState: null, version: 0, highestModseq: 1 };
   }
 
-  /** Runs `fn` in one BEGIN IMMEDIATE transaction; SQLite errors become `NO [UNAVAILABLE]`. */
-  private write<T>(fn: () => T): T {
+  /** Whether the running (or next) write commits with `synchronous=FULL` (see the header). */
+  private fsync = true;
+
+  /**
+   * Runs `fn` in one BEGIN IMMEDIATE transaction; SQLite errors become `NO [UNAVAILABLE]`. `durable`: committed with
+   * an fsync; otherwise without, unless `fn` finds it must be (NEEDS_FSYNC: run again with one).
+   */
+  private write<T>(fn: () => T, durable = false): T {
     try {
-      return this.db.transaction(fn).immediate();
+      if (!durable) {
+        try {
+          return this.writeAt(false, fn);
+        } catch (err) {
+          if (err !== NEEDS_FSYNC) throw err;
+        }
+      }
+      return this.writeAt(true, fn);
     } catch (err) {
       if (err instanceof ImapError) throw err;
       throw ImapError.no(`UID store unavailable: ${(err as Error).message}`, 'UNAVAILABLE');
     }
+  }
+
+  private writeAt<T>(fsync: boolean, fn: () => T): T {
+    if (this.fsync !== fsync) (fsync ? this.q.syncFull : this.q.syncNormal).run();
+    this.fsync = fsync;
+    return this.db.transaction(fn).immediate();
   }
 
   /** Runs a read; SQLite errors become `NO [UNAVAILABLE]`. */
@@ -196,13 +255,21 @@ export class SqliteUidStore implements UidStore {
     return this.write(() => {
       const box = this.ensureMailbox(account, mailboxId);
       return this.assignIn(box, emailIds, this.modseqOnce(box.mbox));
-    });
+    }, true);
   }
 
   /** Inside a write transaction: the one new mod-sequence of this write, taken on first use (RFC 7162 §3.1). */
   private modseqOnce(mbox: number): () => number {
     let value: number | undefined;
-    return () => (value ??= this.q.bumpModseq.get(mbox)!);
+    return () => (value ??= this.nextModseq(mbox));
+  }
+
+  /** The next mod-sequence, within the durable ceiling: a FULL write raises it when it is near (see the header). */
+  private nextModseq(mbox: number): number {
+    const { highest, ceiling } = this.q.bumpModseq.get(mbox)!;
+    if (highest > ceiling && !this.fsync) throw NEEDS_FSYNC;
+    if (this.fsync && ceiling - highest < CEILING_STEP / 2) this.q.setCeiling.run(highest + CEILING_STEP, mbox);
+    return highest;
   }
 
   /** `assign` inside a write transaction. */
@@ -247,24 +314,24 @@ export class SqliteUidStore implements UidStore {
       this.q.setSync.run(c.syncState, box.mbox);
       this.q.bumpVersion.run(box.mbox);
       return { state: stateOf(this.q.mailbox.get(account, mailboxId)!), assigned };
-    });
+    }, c.assign.length > 0);
   }
 
   async list(account: string, mailboxId: string): Promise<UidEntry[]> {
     return this.read(() => this.q.list.all(account, mailboxId));
   }
 
-  async expunge(account: string, mailboxId: string, uids: number[]): Promise<void> {
+  async expunge(account: string, mailboxId: string, uids: number[]): Promise<number[]> {
     const at = this.now();
-    this.write(() => {
-      const { mbox } = this.ensureMailbox(account, mailboxId);
-      this.expungeIn(mbox, uids, this.modseqOnce(mbox), at);
+    return this.write(() => {
+      const box = this.q.mailbox.get(account, mailboxId); // an unknown mailbox has nothing live: not created
+      return box ? this.expungeIn(box.mbox, uids, this.modseqOnce(box.mbox), at) : [];
     });
   }
 
-  /** `expunge` inside a write transaction; bumps the sync version when a live entry went. */
-  private expungeIn(mbox: number, uids: number[], modseq: () => number, at = this.now()): void {
-    let removed = false;
+  /** `expunge` inside a write transaction; bumps the sync version once when a live entry went. Returns the removed UIDs ascending. */
+  private expungeIn(mbox: number, uids: number[], modseq: () => number, at = this.now()): number[] {
+    const removed: number[] = [];
     for (const uid of uids) {
       const emailId = this.q.emailOf.get(mbox, uid);
       if (emailId === undefined) continue;
@@ -272,9 +339,10 @@ export class SqliteUidStore implements UidStore {
       this.q.unflagDeleted.run(mbox, uid);
       this.q.recordExpunge.run(mbox, uid, emailId, at);
       this.q.setModseq.run(mbox, uid, modseq());
-      removed = true;
+      removed.push(uid);
     }
-    if (removed) this.q.bumpVersion.run(mbox);
+    if (removed.length > 0) this.q.bumpVersion.run(mbox);
+    return removed.sort((a, b) => a - b);
   }
 
   /** `touch` inside a write transaction: the live ones of `uids` get the write's mod-sequence. */
@@ -319,7 +387,7 @@ export class SqliteUidStore implements UidStore {
       const row = this.q.mailbox.get(account, mailboxId);
       if (!row) return;
       for (const stmt of [this.q.dropMap, this.q.dropExpunged, this.q.dropModseqs, this.q.dropHighest, this.q.dropDeleted, this.q.dropVersion, this.q.dropMailbox]) stmt.run(row.mbox);
-    });
+    }, true);
   }
 
   async getDeleted(account: string, mailboxId: string): Promise<Set<number>> {
@@ -327,6 +395,7 @@ export class SqliteUidStore implements UidStore {
   }
 
   async setDeleted(account: string, mailboxId: string, uids: number[], deleted: boolean): Promise<void> {
+    if (uids.length === 0) return;
     this.write(() => {
       const { mbox } = this.ensureMailbox(account, mailboxId);
       const stmt = deleted ? this.q.flagDeleted : this.q.unflagDeleted;
@@ -337,7 +406,7 @@ export class SqliteUidStore implements UidStore {
   async setOrigins(account: string, origins: Map<string, EmailOrigin>): Promise<void> {
     this.write(() => {
       for (const [id, o] of origins) this.q.setOrigin.run(account, id, o.emailId, o.threadId);
-    });
+    }, true);
   }
 
   async getOrigins(account: string, emailIds: string[]): Promise<Map<string, EmailOrigin>> {

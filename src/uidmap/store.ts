@@ -89,8 +89,16 @@ export interface UidStore {
   /**
    * Remove live entries (the messages were expunged from the mailbox). Their UIDs are never issued again,
    * and their email ids get new UIDs if they come back. They get one new mod-sequence, kept for `vanished`.
+   *
+   * Returns the UIDs this call removed from the live map, ascending, decided in the same transaction as the
+   * removal: a UID that was not live (never assigned, or already expunged, also by a concurrent writer) is not in
+   * it, so two racing expunges of overlapping sets answer disjoint sets whose union is what was live. What a caller
+   * may conclude (sync.ts keeps its cached snapshot on it):
+   * - non-empty: this call took exactly one new HIGHESTMODSEQ (every removed UID's expunge mod-sequence) and moved
+   *   `version` by exactly one; it left UIDNEXT, `syncState` and every other entry's mod-sequence as they were.
+   * - empty: it changed nothing (it does not even create an unknown mailbox).
    */
-  expunge(account: string, mailboxId: string, uids: number[]): Promise<void>;
+  expunge(account: string, mailboxId: string, uids: number[]): Promise<number[]>;
 
   /** The mailbox's state and live map read at one instant (creating the mailbox like `openMailbox`). */
   snapshot(account: string, mailboxId: string): Promise<MailboxSnapshot>;

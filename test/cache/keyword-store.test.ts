@@ -1,16 +1,16 @@
 /**
- * The KeywordStore and UnseenCountStore contract (src/cache/keyword-store.ts) for memory and SQLite: entries come
- * back only with the JMAP Email state they were written at (RFC 8620 §5.1), changes since a state drop exactly the
- * ids they name, a writer that is wrong about the stored state cannot leave stale entries, accounts do not mix;
- * and, for SQLite, persistence across a reopen and the row bound.
+ * The KeywordStore and UnseenCountStore contract (./keyword-contract.ts, src/cache/keyword-store.ts) for memory and
+ * SQLite (the Durable Object's run is test/edge/do-keyword-store.test.ts); and, for SQLite, persistence across a
+ * reopen and the row bound.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryKeywordStore, MemoryUnseenCountStore, type KeywordStore, type UnseenCountStore } from '../../src/cache/keyword-store.ts';
+import { MemoryKeywordStore, MemoryUnseenCountStore } from '../../src/cache/keyword-store.ts';
 import { SqliteMessageCache } from '../../src/cache/sqlite.ts';
+import { asObject, runKeywordStoreContract } from './keyword-contract.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kw-store-test-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -26,77 +26,8 @@ after(async () => {
   for (const c of open) await c.close();
 });
 
-const makers: Array<[string, () => KeywordStore, () => UnseenCountStore]> = [
-  ['memory', () => new MemoryKeywordStore(), () => new MemoryUnseenCountStore()],
-  ['sqlite', () => sqlite().keywords, () => sqlite().unseenCounts],
-];
-
-const asObject = (m: Map<string, readonly string[]> | undefined) => Object.fromEntries([...(m ?? new Map<string, string[]>())].map(([k, v]) => [k, [...v].sort()]));
-
-for (const [name, make, makeCounts] of makers) {
-  test(`${name}: entries come back with their state; accounts do not mix`, async () => {
-    const s = make();
-    assert.equal(await s.load('acct1'), null, 'nothing stored: nothing trusted');
-    await s.write('acct1', { from: null, state: 's1', reset: true, set: [['a', ['$seen']], ['b', []], ['c', ['$flagged', 'custom']]] });
-    await s.write('acct2', { from: null, state: 'x9', reset: true, set: [['a', ['$draft']]] });
-    const one = await s.load('acct1');
-    assert.equal(one?.state, 's1');
-    assert.deepEqual(asObject(one?.entries), { a: ['$seen'], b: [], c: ['$flagged', 'custom'] });
-    const two = await s.load('acct2');
-    assert.equal(two?.state, 'x9');
-    assert.deepEqual(asObject(two?.entries), { a: ['$draft'] });
-  });
-
-  test(`${name}: a change since the state drops exactly its ids and moves the state; later reads add entries`, async () => {
-    const s = make();
-    await s.write('a', { from: null, state: 's1', reset: true, set: [['a', ['$seen']], ['b', []], ['c', []]] });
-    await s.write('a', { from: 's1', state: 's2', drop: ['b', 'zz'] });
-    await s.write('a', { from: 's2', state: 's2', set: [['b', ['$answered']], ['d', []]] });
-    const snap = await s.load('a');
-    assert.equal(snap?.state, 's2');
-    assert.deepEqual(asObject(snap?.entries), { a: ['$seen'], b: ['$answered'], c: [], d: [] });
-  });
-
-  test(`${name}: a write from a state other than the stored one keeps nothing older`, async () => {
-    const s = make();
-    await s.write('a', { from: null, state: 's1', reset: true, set: [['a', ['$seen']], ['b', []]] });
-    // A writer that missed the change s1 -> s2 (which would have dropped `a`) cannot know what is still valid.
-    await s.write('a', { from: 's2', state: 's3', drop: ['b'] });
-    const snap = await s.load('a');
-    assert.equal(snap?.state, 's3');
-    assert.deepEqual(asObject(snap?.entries), {}, '`a` was written at s1 and may have changed since');
-    await s.write('a', { from: 's0', state: 's4', set: [['c', ['$flagged']]] });
-    assert.deepEqual(asObject((await s.load('a'))?.entries), { c: ['$flagged'] }, 'entries read at the new state are kept');
-  });
-
-  test(`${name}: a null state (cannotCalculateChanges) empties the account only`, async () => {
-    const s = make();
-    await s.write('a', { from: null, state: 's1', reset: true, set: [['a', ['$seen']]] });
-    await s.write('b', { from: null, state: 't1', reset: true, set: [['a', ['$seen']]] });
-    await s.write('a', { from: 's1', state: null });
-    assert.equal(await s.load('a'), null);
-    assert.equal((await s.load('b'))?.state, 't1');
-  });
-
-  test(`${name}: reset replaces every entry`, async () => {
-    const s = make();
-    await s.write('a', { from: null, state: 's1', reset: true, set: [['a', ['$seen']], ['b', []]] });
-    await s.write('a', { from: 's1', state: 's1', reset: true, set: [['c', []]] });
-    assert.deepEqual(asObject((await s.load('a'))?.entries), { c: [] });
-  });
-
-  test(`${name}: UNSEEN counts per key, replaced and forgotten`, async () => {
-    const c = makeCounts();
-    assert.equal(await c.get('k1'), undefined);
-    await c.set('k1', { count: 7, emailState: 's1' });
-    await c.set('k2', { count: 0, emailState: 's1' });
-    await c.set('k1', { count: 6, emailState: 's2' });
-    assert.deepEqual(await c.get('k1'), { count: 6, emailState: 's2' });
-    assert.deepEqual(await c.get('k2'), { count: 0, emailState: 's1' });
-    await c.set('k2', null);
-    assert.equal(await c.get('k2'), undefined);
-  });
-}
+runKeywordStoreContract('memory', () => new MemoryKeywordStore(), () => new MemoryUnseenCountStore());
+runKeywordStoreContract('sqlite', () => sqlite().keywords, () => sqlite().unseenCounts);
 
 test('sqlite: keywords and UNSEEN counts survive a reopen of the cache file', async () => {
   const path = join(dir, 'persist.sqlite');

@@ -280,6 +280,76 @@ export function runUidStoreContract(name: string, makeStore: () => Promise<Store
     assert.deepEqual(await store.list(A, 'inbox'), [], 'x got no new UID');
   }));
 
+  // store.ts `expunge`: the answer is what this call removed from the live map, so a caller can tell its own
+  // removal from one another writer already made (sync.ts keeps its cached snapshot on it).
+  test(`${name}: expunge answers the UIDs it removed, ascending: not the unknown, the already expunged, nor repeats`, () => withStore(async ({ store }) => {
+    await store.assign(A, 'inbox', ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(await store.expunge(A, 'inbox', [2]), [2]);
+    assert.deepEqual(await store.expunge(A, 'inbox', [5, 2, 99, 1, 5, 4294967295]), [1, 5], '2 already expunged, 99 and 2^32-1 never assigned, 5 once');
+    assert.deepEqual((await store.list(A, 'inbox')).map((e) => e.uid), [3, 4]);
+    assert.deepEqual(await store.expunge(A, 'inbox', [1, 2, 5]), [], 'all already expunged');
+    assert.deepEqual(await store.expunge(A, 'inbox', []), []);
+    const back = await store.assign(A, 'inbox', ['a']);
+    assert.deepEqual(await store.expunge(A, 'inbox', [1, back.get('a')!]), [6], 'the returning email under its new UID, not its old one');
+    assert.deepEqual(await store.expunge(A, 'other', [3, 4]), [], 'another mailbox: its own live map');
+    assert.deepEqual(await store.expunge(B, 'inbox', [3, 4]), [], 'another account: its own live map');
+    assert.deepEqual((await store.list(A, 'inbox')).map((e) => e.uid), [3, 4], 'both untouched here');
+  }));
+
+  test(`${name}: expunge of nothing live leaves a mailbox it does not know uncreated`, () => withStore(async ({ store }) => {
+    assert.deepEqual(await store.expunge(A, 'unseen', [1, 2]), []);
+    const later = await store.openMailbox(A, 'later');
+    const unseen = await store.openMailbox(A, 'unseen');
+    assert.ok(unseen.uidValidity > later.uidValidity, 'created by the open after the expunge, not by the expunge (RFC 9051 §2.3.1.1: UIDVALIDITY grows)');
+    assert.equal(unseen.uidNext, 1);
+  }));
+
+  test(`${name}: an expunge that removed something moved version and HIGHESTMODSEQ by exactly one; one that removed nothing moved nothing`, () => withStore(async ({ store }) => {
+    await store.assign(A, 'inbox', ['a', 'b', 'c', 'd']);
+    await store.touch(A, 'inbox', [4]);
+    await store.setSyncState(A, 'inbox', 's1');
+    const before = await store.snapshot(A, 'inbox');
+    assert.deepEqual(await store.expunge(A, 'inbox', [3, 1, 7]), [1, 3]);
+    const after = await store.snapshot(A, 'inbox');
+    assert.equal(after.version, before.version + 1, 'one removal of two entries is one version');
+    assert.equal(after.highestModseq, before.highestModseq + 1, 'RFC 7162 §3.1: one change, one new mod-sequence');
+    assert.deepEqual({ uidValidity: after.uidValidity, uidNext: after.uidNext, syncState: after.syncState },
+      { uidValidity: before.uidValidity, uidNext: before.uidNext, syncState: 's1' });
+    assert.deepEqual(after.entries, [{ uid: 2, emailId: 'b' }, { uid: 4, emailId: 'd' }]);
+    assert.deepEqual(after.modseqs, [before.modseqs[1], before.modseqs[3]], 'the other entries keep their mod-sequences');
+    assert.deepEqual(await store.vanished(A, 'inbox', before.highestModseq), [1, 3], 'both removed UIDs carry the new mod-sequence');
+    assert.deepEqual(await store.vanished(A, 'inbox', after.highestModseq), []);
+    assert.deepEqual(await store.expunge(A, 'inbox', [1, 3, 7]), []);
+    assert.deepEqual(await store.snapshot(A, 'inbox'), after, 'an empty answer: nothing changed');
+    assert.deepEqual(await store.vanished(A, 'inbox', before.highestModseq), [1, 3]);
+    const done = await store.commitSync(A, 'inbox', { version: after.version, expunge: [], assign: [], syncState: 's2' });
+    assert.ok(done, 'a sync from the snapshot read after the empty expunge still commits');
+  }));
+
+  test(`${name}: concurrent expunges of overlapping sets answer disjoint sets whose union is what was live`, () => withStore(async ({ store }) => {
+    const ids = Array.from({ length: 60 }, (_, i) => `m${i}`);
+    await store.assign(A, 'inbox', ids); // UIDs 1..60
+    await store.expunge(A, 'inbox', [7, 8]); // already gone before the race
+    const live = Array.from({ length: 60 }, (_, i) => i + 1).filter((u) => u !== 7 && u !== 8);
+    const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    const before = await store.openMailbox(A, 'inbox');
+    const asked = [range(1, 40), range(21, 60).reverse(), range(1, 60).filter((u) => u % 3 === 0).concat([61, 99]), range(30, 35)];
+    const answers: number[][] = [];
+    // Two at a time (the pair the rule is about), then all four together.
+    answers.push(...(await Promise.all([store.expunge(A, 'inbox', asked[0]!.slice(0, 20)), store.expunge(A, 'inbox', asked[2]!.filter((u) => u <= 30))])));
+    answers.push(...(await Promise.all(asked.map((u) => store.expunge(A, 'inbox', u)))));
+    const all = answers.flat();
+    assert.equal(new Set(all).size, all.length, `answers are disjoint: ${JSON.stringify(answers)}`);
+    assert.deepEqual([...all].sort((a, b) => a - b), live, 'their union is exactly what was live');
+    for (const a of answers) assert.deepEqual(a, [...a].sort((x, y) => x - y), 'each answer ascending');
+    const after = await store.openMailbox(A, 'inbox');
+    const nonEmpty = answers.filter((a) => a.length > 0).length;
+    assert.equal(after.version, before.version + nonEmpty, 'one version per call that removed something');
+    assert.equal(after.highestModseq, before.highestModseq + nonEmpty, 'one mod-sequence per call that removed something');
+    assert.deepEqual(await store.list(A, 'inbox'), []);
+    assert.deepEqual(await store.vanished(A, 'inbox', before.highestModseq), live);
+  }));
+
   test(`${name}: concurrent commitSync from one snapshot: exactly one wins`, () => withStore(async ({ store }) => {
     const snap = await store.snapshot(A, 'inbox');
     const results = await Promise.all([0, 1, 2, 3].map((i) => store.commitSync(A, 'inbox', { version: snap.version, expunge: [], assign: [`m${i}`], syncState: `s${i}` })));

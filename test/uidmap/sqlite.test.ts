@@ -24,11 +24,22 @@ runUidStoreContract('SqliteUidStore', async () => {
 }, { persistent: true });
 
 /** The schema as SQLite sees it: every table/index definition, white space normalized. */
+/**
+ * The logical schema: each table's columns (name, type, NOT NULL, default, key position), foreign keys, rowid-ness
+ * and indexes; not the CREATE text, which differs after an ALTER TABLE ADD COLUMN (migrations) for the same columns.
+ */
 function schemaOf(path: string): string[] {
   const db = new Database(path, { readonly: true });
-  const rows = db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as Array<{ type: string; name: string; sql: string | null }>;
+  const objects = db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as Array<{ type: string; name: string; sql: string | null }>;
+  const out = objects.flatMap((o) => {
+    if (o.type === 'index') return [`index ${o.name}: ${(o.sql ?? '').replace(/\s+/g, ' ')}`];
+    const cols = db.prepare('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)').all(o.name) as Array<Record<string, unknown>>;
+    const fks = db.prepare('SELECT "from", "table", "to" FROM pragma_foreign_key_list(?)').all(o.name) as Array<Record<string, unknown>>;
+    const withoutRowid = /WITHOUT ROWID\s*$/i.test(o.sql ?? '');
+    return [`${o.type} ${o.name}${withoutRowid ? ' (without rowid)' : ''}: ${JSON.stringify(cols)} fk ${JSON.stringify(fks)}`];
+  });
   db.close();
-  return rows.map((r) => `${r.type} ${r.name}: ${(r.sql ?? '').replace(/\s+/g, ' ')}`);
+  return out;
 }
 
 test('SqliteUidStore: a fresh file (uidmap.sql) and a version-0 file brought up by migrations have the same schema', async () => {
@@ -41,7 +52,7 @@ test('SqliteUidStore: a fresh file (uidmap.sql) and a version-0 file brought up 
   await SqliteUidStore.open(migrated).close();
   assert.deepEqual(schemaOf(migrated), schemaOf(fresh));
   const check = new Database(migrated, { readonly: true });
-  assert.equal(check.prepare('SELECT version FROM schema_version').pluck().get(), 4); // 004: RFC 8474 email_origin
+  assert.equal(check.prepare('SELECT version FROM schema_version').pluck().get(), 5); // 005: mod-sequence ceiling
   assert.equal(check.pragma('journal_mode', { simple: true }), 'wal');
   check.close();
 });
