@@ -6,6 +6,9 @@
  *
  *   node --import tsx bench/profile-run.ts [--messages N] [--rounds 3] [--cpu-prof DIR] [--only listing,select,download]
  *
+ * `--only download-cold`: the full download right after a gateway restart (new UID store and caches, as the bench's
+ * cold scenarios), so every message comes from the store; `download` after the first round is served from the
+ * raw-message cache.
  * Also `--only mixed,append,steps`: the bench's mixed-load and APPEND scenarios as they are (bench/scenarios), with
  * the CPU of both processes per IMAP command; `steps` runs one mixed-load session alone and prints the JMAP requests
  * of each of its commands (the mixed scenario itself only counts them all together).
@@ -64,8 +67,11 @@ const dir = mkdtempSync(join(os.tmpdir(), 'gw-prof-'));
 chmodSync(dir, 0o755);
 const prof = (who: string) => (values['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', join(values['cpu-prof'], who)] : []);
 const store = await forkChild<{ url: string }>('store-child.ts', [join(dir, 'jmap.sqlite'), BENCH_USER, BENCH_PASSWORD, JSON.stringify(spec)], prof('store'));
-const gw = await forkChild<{ port: number; indexPort?: number }>('gateway-child.ts',
-  [dir, join(dir, 'uidmap.sqlite'), `${store.ready.url}/.well-known/jmap`, join(dir, 'cache.sqlite'), JSON.stringify({ indexSearch: true })], [...GATEWAY_NODE_FLAGS, ...prof('gateway')]);
+let generation = 0;
+/** A gateway child with a new UID store and cache (generation > 1: a restarted gateway that never saw the mailbox). */
+const startGateway = () => forkChild<{ port: number; indexPort?: number }>('gateway-child.ts',
+  [dir, join(dir, `uidmap-${++generation}.sqlite`), `${store.ready.url}/.well-known/jmap`, join(dir, `cache-${generation}.sqlite`), JSON.stringify({ indexSearch: true })], [...GATEWAY_NODE_FLAGS, ...prof('gateway')]);
+let gw = await startGateway();
 const target: Target = {
   name: 'gateway', port: gw.ready.port, ...(gw.ready.indexPort ? { indexPort: gw.ready.indexPort } : {}), makeCold: async () => {}, close: async () => {},
   jmap: () => new Promise<JmapCounters>((resolve) => {
@@ -144,7 +150,21 @@ const search = (sc: typeof searchHeader) => async () => {
   return { v: r.value, s: { jmap: r.jmap } };
 };
 
-const scenarios = { listing, select, download, mixed, append, steps, 'search-header': search(searchHeader),
+/**
+ * As the bench's `makeCold` (bench/targets.ts): the gateway restarted with an empty UID store, message cache and
+ * raw-message cache, then one LOGIN/LOGOUT that leaves the mailbox unseen. Runs before a round's CPU is read.
+ */
+async function restartGateway() {
+  gw.child.disconnect();
+  await ended(gw.child);
+  gw = await startGateway();
+  target.port = gw.ready.port;
+  const warm = await MeasuredSession.open(target);
+  await warm.login();
+  await warm.close();
+}
+
+const scenarios = { listing, select, download, 'download-cold': download, mixed, append, steps, 'search-header': search(searchHeader),
   'search-text': search(searchText), 'search-text-index': search(searchTextIndex), 'search-flag': search(searchFlag) } as const;
 try {
   const cold = await listing(); // also fills the message cache, as the bench's warm-up does
@@ -156,6 +176,7 @@ try {
     let last: { jmap: MeasuredSession['jmap'] } | undefined;
     const perCmd: number[] = [];
     for (let i = 0; i < Number(values.rounds); i++) {
+      if (name === 'download-cold') await restartGateway();
       const g0 = cpuMs(gw.child.pid), s0 = cpuMs(store.child.pid);
       const r: { v: number; s: { jmap: MeasuredSession['jmap'] }; per?: number } = await scenarios[name]();
       gwCpu.push(cpuMs(gw.child.pid) - g0);
@@ -164,7 +185,7 @@ try {
       xs.push(r.v);
       last = r.s;
     }
-    const unit = { download: 'MB/s', mixed: 'commands/s', append: 'msg/s' }[name as string] ?? 'ms';
+    const unit = { download: 'MB/s', 'download-cold': 'MB/s', mixed: 'commands/s', append: 'msg/s' }[name as string] ?? 'ms';
     const per = (k: number) => median(perCmd.filter((_, i) => i % 3 === k)).toFixed(2);
     console.log(`${name}: median ${median(xs).toFixed(2)} ${unit} [${xs.map((x) => x.toFixed(1)).join(', ')}]`,
       `cpu ms gateway ${median(gwCpu)} store ${median(storeCpu)}`,

@@ -89,6 +89,35 @@ export interface WriteStates {
   newState: string;
 }
 
+/**
+ * One email's keyword change (RFC 8621 §4.1.1 `keywords`): members to add and to remove (an RFC 8620 §5.3 patch of
+ * `keywords/<k>`, which needs no knowledge of the current set), or with `replace` the whole new set (IMAP STORE
+ * FLAGS, RFC 9051 §6.4.6: the property itself is set; `add` and `remove` are then ignored).
+ */
+export interface KeywordChange {
+  id: string;
+  add: string[];
+  remove: string[];
+  replace?: string[];
+}
+
+/**
+ * What `updateKeywords` saw of the emails it wrote, filled in when the caller passes one: each batch's `Email/set`
+ * follows an `Email/get` of the same emails in the same request (RFC 8620 §3.3: method calls run in order).
+ */
+export interface KeywordWriteReport {
+  /** Email id -> its keywords as the store gave them (RFC 8621: usually lower case) just before the write. */
+  before: Map<string, string[]>;
+  /** Emails the store no longer has (RFC 8620 §5.3 SetError `notFound`): skipped, not written, not a failure. */
+  missing: Set<string>;
+  /**
+   * True when every batch's `Email/get` `state` equals its `Email/set` `oldState` (RFC 8620 §5.1, §5.3): nothing
+   * came between the read and the write, so `before` plus the patch is exactly what each email has after it. False
+   * when another writer came between (or a state was not reported): `before` may be stale.
+   */
+  exact: boolean;
+}
+
 export interface MailBackend {
   /** The JMAP accountId this backend acts on (RFC 8620 §2 primaryAccounts for urn:ietf:params:jmap:mail). */
   readonly accountId: string;
@@ -173,14 +202,19 @@ export interface MailBackend {
    * uses it to detect a change racing in through JMAP. Only the first batch carries it.
    * Returns the Email states around the write (`WriteStates`) when the server reported them and its batches
    * followed one another with nothing in between; null otherwise, or when nothing needed writing.
+   * With `report` (filled in, see KeywordWriteReport) emails the store no longer has are skipped instead of failing
+   * the write, and the caller learns each email's keywords just before the write: STORE needs no read first.
    */
-  updateKeywords(changes: Array<{ id: string; add: string[]; remove: string[] }>, opts?: { ifInState?: string }): Promise<WriteStates | null>;
+  updateKeywords(changes: KeywordChange[], opts?: { ifInState?: string; report?: KeywordWriteReport }): Promise<WriteStates | null>;
 
   /** `Email/set` update of mailboxIds with patches; same all-or-nothing rule, and the same `WriteStates` answer. */
   updateMailboxes(changes: Array<{ id: string; add: string[]; remove: string[] }>): Promise<WriteStates | null>;
 
-  /** `Email/set` destroy. */
-  destroyEmails(ids: string[]): Promise<void>;
+  /**
+   * `Email/set` destroy; already-destroyed ids count as done. Returns the Email states around the write
+   * (`WriteStates`, as `updateKeywords`), null when not reported, not chained, or nothing to destroy.
+   */
+  destroyEmails(ids: string[]): Promise<WriteStates | null>;
 
   /**
    * `Email/query {inMailbox, notKeyword: "$seen"}` ids, all pages (IMAP UNSEEN, RFC 9051 §6.3.11; JMAP
@@ -226,11 +260,17 @@ export interface MailBackend {
   uploadBlob(raw: Uint8Array): Promise<string>;
 
   /**
-   * `uploadBlob` and `Mailbox/changes` since `mailboxState` (RFC 8620 §5.2) in ONE request, when the store takes
-   * uploads inside API requests (RFC 9404 §4.1 `Blob/upload`): APPEND checks the mailbox tree it keeps at no extra
-   * round trip. Null: not possible here (nothing was sent). `mailbox` null: the store could not tell the changes.
+   * A single-message APPEND in ONE request (RFC 8620 §3.3), when the store takes uploads inside API requests (RFC 9404
+   * §4.1 `Blob/upload`) and can digest blobs (RFC 9404 §4.2, for the read-back): `Mailbox/changes` since
+   * `mailboxState` and `Mailbox/get` of the destination (is the caller's kept tree still current?), `Blob/upload` of
+   * `raw`, and `Email/import` of that blob by its creation id (`#b`: RFC 9404 §4.1 adds Blob/upload's creation ids to
+   * the request's createdIds, RFC 8620 §5.3). The import happens whatever the mailbox changes say: the caller undoes
+   * it when they show the destination may be another mailbox now (session/commands/append.ts).
+   * An outcome that is unknown (timeout, dropped connection) is read back by the blob's digest in the destination
+   * (jmap/import-readback.ts; `known`: email ids the caller already has there), never imported twice.
+   * Null: not possible here (no Blob/upload or digest, or too large for one request); nothing was sent.
    */
-  uploadCheckingMailboxes?(raw: Uint8Array, mailboxState: string): Promise<{ blobId: string; mailbox: Changes & { updatedProperties: string[] | null } | null } | null>;
+  importInOne?(raw: Uint8Array, email: OneImportArgs, mailboxState: string, opts?: { known?: () => Promise<Set<string>> }): Promise<OneImport | null>;
 
   /**
    * `Email/import` (RFC 8621 §4.8) of blobs already on the server (uploaded APPEND messages, or an existing
@@ -241,8 +281,11 @@ export interface MailBackend {
    * When the outcome is unknown (timeout, dropped connection: `NO [UNAVAILABLE]`), the store is read back first
    * (jmap/import-readback.ts) and only the imports not found are sent again, once; `known` gives the email ids
    * the caller already has in the destinations (never taken for a new import; asked only then).
+   * `onStates` is told the RFC 8621 §4.8 `oldState`/`newState` around the whole write (`WriteStates`: the chained
+   * `Email/import` responses), or null when not told, when other writes were needed (duplicates placed, a read-back)
+   * or the imports did not chain.
    */
-  importBlobs(emails: BlobImport[], opts?: { known?: () => Promise<Set<string>> }): Promise<string[]>;
+  importBlobs(emails: BlobImport[], opts?: { known?: () => Promise<Set<string>>; onStates?: (states: WriteStates | null) => void }): Promise<string[]>;
 
   /** Facts of the JMAP session (RFC 8620 §2) that shape what is advertised after login; no request (cached at connect). */
   serverInfo(): BackendInfo;
@@ -316,6 +359,28 @@ export interface BlobImport {
   keywords: string[];
   /** UTCDate (RFC 8620 §1.4); the server's now when absent. */
   receivedAt?: string;
+}
+
+/** The one email of `MailBackend.importInOne`: a `BlobImport` without the blob, with its `receivedAt` (for a read-back). */
+export type OneImportArgs = Omit<BlobImport, 'blobId'> & { receivedAt: string };
+
+/** What `MailBackend.importInOne` did. */
+export interface OneImport {
+  /** RFC 8621 §2.2 Mailbox changes since the caller's state; null when the store could not tell (or the outcome was unknown). */
+  mailbox: MailboxChanges | null;
+  /** The destination as read in the same request, before the import (null: not found, or not told). */
+  named: MailboxInfo | null;
+  /** The uploaded blob (for importing it again elsewhere), null when not known. */
+  blobId: string | null;
+  /** The created email; null when nothing was created (`error` says why, or the store asks for the usual import). */
+  emailId: string | null;
+  /** RFC 8621 §4.8 `oldState`/`newState` of the `Email/import`; null when not told. */
+  states: WriteStates | null;
+  /**
+   * The store's refusal of the upload or the import. Null with no `emailId`: import `blobId` the usual way
+   * (`importBlobs`: e.g. a duplicate refused with `alreadyExists`, or a read-back that found nothing).
+   */
+  error: ImapError | null;
 }
 
 /**

@@ -11,8 +11,9 @@
  * selecting it makes it the session's `account` (Session.account) for the selected-state commands.
  *
  * Round trips: a name outside `Other Users/` costs what it did (one `Mailbox/get` of the own account); a name
- * inside costs one `Mailbox/get` of that one account; LIST asks each shared account only when its pattern can
- * match inside `Other Users`.
+ * inside costs one `Mailbox/get` of that one account (SELECT and STATUS: none once that account's tree is kept,
+ * tree-cache.ts, whose one request then also starts the sync); LIST asks each shared account only when its pattern
+ * can match inside `Other Users`.
  *
  * Limits: the accounts are those of the JMAP session at login (a share granted later shows at the next login);
  * mailboxes there are not created, renamed or deleted over IMAP (NO [NOPERM]); LSUB lists the personal namespace
@@ -34,7 +35,7 @@ const NO_RIGHTS: MailboxRights = {
 };
 
 /** A shared account as the session routes to it. */
-interface SharedAccount {
+export interface SharedAccount {
   /** The `Other Users/` level naming it: the RFC 8620 §2 Account `name` (`/` shown as U+2215, as in mailboxes.ts). */
   level: string;
   readOnly: boolean;
@@ -98,7 +99,23 @@ export function inOtherUsers(s: Session, name: string): boolean {
 /** The `\Noselect` level entries and every mailbox of one shared account, named under `Other Users/<level>/`. */
 async function accountTree(a: SharedAccount): Promise<ImapMailbox[]> {
   const { mailboxes } = await a.context.backend.listMailboxes();
-  const tree = buildNamespace(mailboxes);
+  return dressedTree(a, buildNamespace(mailboxes));
+}
+
+/**
+ * The shared account a name lies in (`Other Users/<level>/...`, already normalized), when the rest names a mailbox
+ * path in it; undefined for any other name (tree-cache.ts keeps each shared account's own tree for SELECT/STATUS).
+ */
+export function sharedAccountOf(s: Session, name: string): SharedAccount | undefined {
+  if (!inOtherUsers(s, name) || !name.startsWith(OTHER_USERS_PREFIX)) return undefined;
+  const rest = name.slice(OTHER_USERS_PREFIX.length);
+  const cut = rest.indexOf(DELIMITER);
+  if (cut <= 0 || cut === rest.length - 1) return undefined;
+  return sharedAccounts(s.home!).find((a) => a.level === rest.slice(0, cut));
+}
+
+/** One shared account's tree (`buildNamespace` of its mailboxes) as commands see it: its level, then its mailboxes. */
+export function dressedTree(a: SharedAccount, tree: ImapMailbox[]): ImapMailbox[] {
   const prefix = OTHER_USERS_PREFIX + a.level + DELIMITER;
   const top = level(OTHER_USERS_PREFIX + a.level, tree.length > 0);
   return [top, ...tree.map((m) => ({

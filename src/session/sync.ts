@@ -192,6 +192,31 @@ export async function passOwnWrite(store: UidStore, account: string, mailboxId: 
   });
 }
 
+/** A view that reported every change of the map up to its state (MailboxView: RFC 7162 §3.2 `reportedModseq`). */
+export interface ReportedView { emailState: string; highestModseq: number; reportedModseq: number }
+
+/**
+ * passOwnWrite after an own expunge the session has just reported (EXPUNGE / UID EXPUNGE, RFC 9051 §6.4.3): the
+ * view moves past the write only when the kept snapshot proves the map is exactly the view's entries at the new state
+ * (the view was at the write's oldState, as the map; the only change since was this write), and then takes the
+ * map's HIGHESTMODSEQ as reported (every expunge of the map is one the client was told of). Otherwise the view stays
+ * behind and its next catch-up adopts the map as usual.
+ */
+export async function passOwnExpunge(store: UidStore, account: string, mailboxId: string, states: WriteStates | null, view: ReportedView): Promise<void> {
+  if (!states) return;
+  await serialized(store, account, mailboxId, async () => {
+    const key = JSON.stringify([account, mailboxId]);
+    const hit = snapshots.get(store)?.get(key);
+    const atOld = view.emailState === states.oldState;
+    if (!(await advance(store, account, mailboxId, states, undefined, hit, null)) || !atOld) return;
+    const now = snapshots.get(store)?.get(key);
+    if (!now || now.syncState !== states.newState) return;
+    view.emailState = states.newState;
+    view.highestModseq = Math.max(view.highestModseq, now.highestModseq);
+    view.reportedModseq = now.highestModseq;
+  });
+}
+
 /**
  * The compare-and-set of an own write's states, the view following; then the process-wide snapshot `hit` is kept
  * (with the touched entries' new mod-sequence) when the store's numbers prove that only this write's touch (one
@@ -204,11 +229,13 @@ async function advance(store: UidStore, account: string, mailboxId: string, stat
   if (view?.emailState === states.oldState) view.emailState = states.newState;
   if (!hit || hit.syncState !== states.oldState) return false;
   const highest = touch ? hit.highestModseq + 1 : hit.highestModseq;
-  if (touch && (touch.modseq !== highest || !hit.entries.some((e) => touch.uids.has(e.uid)))) return false;
+  const at = touch ? [...touch.uids].map((u) => uidIndex(hit.entries, u)).filter((i) => i >= 0) : [];
+  if (touch && (touch.modseq !== highest || at.length === 0)) return false;
   const now = await store.openMailbox(account, mailboxId);
   if (now.version !== hit.version + 1 || now.highestModseq !== highest || now.uidNext !== hit.uidNext
     || now.uidValidity !== hit.uidValidity || now.syncState !== states.newState) return false;
-  const modseqs = touch ? hit.entries.map((e, i) => (touch.uids.has(e.uid) ? touch.modseq : hit.modseqs[i]!)) : hit.modseqs;
+  const modseqs = touch ? hit.modseqs.slice() : hit.modseqs;
+  for (const i of at) modseqs[i] = touch!.modseq;
   remember(store, account, mailboxId, { ...now, entries: hit.entries, modseqs });
   return true;
 }
@@ -217,34 +244,76 @@ async function advance(store: UidStore, account: string, mailboxId: string, stat
  * APPEND's and COPY's `assign` to a mailbox (UidStore.assign), serialized with its syncs in this process; the
  * process-wide snapshot is kept with the new UIDs when the write provably was the only change since it (keepOwn),
  * so the next sync of any session reads one row instead of the whole map.
+ * With `own` (APPEND's `Email/import`, RFC 8621 §4.8, that created exactly `emailIds`, in this mailbox only): its
+ * `states` are settled in the same serialized step (UidStore.advanceSyncState compare-and-set, as passOwnWrite
+ * does), so no sync reads the import back and gives the new messages a second mod-sequence (RFC 7162 §3.1).
  */
-export async function assignOwn(store: UidStore, account: string, mailboxId: string, emailIds: string[]): Promise<Map<string, number>> {
+export async function assignOwn(store: UidStore, account: string, mailboxId: string, emailIds: string[], own?: OwnImport): Promise<Map<string, number>> {
   return serialized(store, account, mailboxId, async () => {
     const hit = snapshots.get(store)?.get(JSON.stringify([account, mailboxId]));
     const assigned = await store.assign(account, mailboxId, emailIds);
-    if (hit) await keepOwn(store, account, mailboxId, hit, { assigned });
+    const states = own?.states;
+    if (!own || !states) {
+      if (hit) await keepOwn(store, account, mailboxId, hit, { assigned });
+      return assigned;
+    }
+    own.advanced = await store.advanceSyncState(account, mailboxId, states.oldState, states.newState);
+    if (!own.advanced || !hit || hit.syncState !== states.oldState) return assigned;
+    // Kept when the numbers prove that only this assign (one mod-sequence) and this advance (one version) came after `hit`.
+    const now = await store.openMailbox(account, mailboxId);
+    const kept = now.version === hit.version + 1 && now.uidValidity === hit.uidValidity && now.syncState === states.newState
+      ? afterAssign(hit, now, assigned) : null;
+    if (kept) { remember(store, account, mailboxId, kept); own.modseq = now.highestModseq; }
     return assigned;
   });
 }
 
-/** What an own write did: `assign`'s answer (every id's live UID), or `touch`'s UIDs and its answer (HIGHESTMODSEQ). */
-type OwnWrite = { assigned: ReadonlyMap<string, number> } | { uids: ReadonlySet<number>; modseq: number };
+/**
+ * APPEND's import settled by `assignOwn`: in, its RFC 8621 §4.8 `oldState`/`newState` (null: not told); out,
+ * whether the map now records `newState` (`advanced`), and the new messages' one mod-sequence when the kept
+ * snapshot proves it (`modseq`; RFC 7162 §3.1), so the writing session's view can take them in without a catch-up.
+ */
+export interface OwnImport {
+  readonly states: WriteStates | null;
+  advanced?: boolean;
+  modseq?: number;
+}
+
+/**
+ * The gateway's own expunge of `uids` from the map (EXPUNGE, UID EXPUNGE, CLOSE: RFC 9051 §6.4.3, RFC 4315; a MOVE's
+ * source), serialized with the mailbox's syncs in this process; the process-wide snapshot is kept without them when
+ * `expunge`'s answer proves it was the only write since (keepOwn). Returns the UIDs it removed (UidStore.expunge).
+ */
+export async function expungeOwn(store: UidStore, account: string, mailboxId: string, uids: number[]): Promise<number[]> {
+  return serialized(store, account, mailboxId, async () => {
+    const hit = snapshots.get(store)?.get(JSON.stringify([account, mailboxId]));
+    const removed = await store.expunge(account, mailboxId, uids);
+    if (hit) await keepOwn(store, account, mailboxId, hit, { removed });
+    return removed;
+  });
+}
+
+/**
+ * What an own write did: `assign`'s answer (every id's live UID), `touch`'s UIDs and its answer (HIGHESTMODSEQ), or
+ * `expunge`'s answer (the UIDs it removed).
+ */
+type OwnWrite = { assigned: ReadonlyMap<string, number> } | { uids: ReadonlySet<number>; modseq: number } | { removed: number[] };
 
 /**
  * After an own write, with `hit` the snapshot cached before it: keep `hit` with the write applied (new arrays, `hit`'s
  * are shared read-only) when the state read now proves the write was the only change since `hit` (store.ts: every
  * write that changes an entry or a mod-sequence takes exactly one new HIGHESTMODSEQ; removing a live entry or
  * recording a sync moves `version`). Otherwise nothing: `hit` then fails snapshotOf's state check and is read again.
- * `expunge` is not handled: it answers nothing, so a racing expunge of a superset of its UIDs by another process
- * (its own then removing nothing) shows the same numbers.
+ * An expunge that removed entries moved `version` by exactly one (store.ts UidStore.expunge).
  */
 async function keepOwn(store: UidStore, account: string, mailboxId: string, hit: MailboxSnapshot, w: OwnWrite): Promise<void> {
   const now = await store.openMailbox(account, mailboxId);
-  if (now.uidValidity !== hit.uidValidity || now.syncState !== hit.syncState || now.version !== hit.version) return;
-  const kept = 'assigned' in w ? afterAssign(hit, now, w.assigned) : afterTouch(hit, now, w.uids, w.modseq);
+  const versions = 'removed' in w && w.removed.length > 0 ? 1 : 0;
+  if (now.uidValidity !== hit.uidValidity || now.syncState !== hit.syncState || now.version !== hit.version + versions) return;
+  const kept = 'assigned' in w ? afterAssign(hit, now, w.assigned)
+    : 'removed' in w ? afterExpunge(hit, now, w.removed) : afterTouch(hit, now, w.uids, w.modseq);
   if (!kept) return;
   remember(store, account, mailboxId, kept);
-  if (kept.entries === hit.entries) { const index = indexes.get(hit); if (index) indexes.set(kept, index); } // same entries: same index
 }
 
 /**
@@ -261,7 +330,11 @@ function afterAssign(hit: MailboxSnapshot, now: MailboxUidState, assigned: Reado
   fresh.sort((a, b) => a.uid - b.uid);
   if (fresh.length === 0 || !fresh.every((e, i) => e.uid === hit.uidNext + i)) return null; // none new: `hit` is still the map
   if (now.uidNext !== hit.uidNext + fresh.length || now.highestModseq !== hit.highestModseq + 1) return null;
-  return { ...now, entries: hit.entries.concat(fresh), modseqs: hit.modseqs.concat(fresh.map(() => now.highestModseq)) };
+  const entries = hit.entries.concat(fresh);
+  moveIndex(hit.entries, entries, [], fresh);
+  const cols = columnCache.get(hit.entries);
+  if (cols) columnCache.set(entries, { uids: cols.uids.concat(fresh.map((e) => e.uid)), emailIds: cols.emailIds.concat(fresh.map((e) => e.emailId)) });
+  return { ...now, entries, modseqs: hit.modseqs.concat(fresh.map(() => now.highestModseq)) };
 }
 
 /**
@@ -269,9 +342,28 @@ function afterAssign(hit: MailboxSnapshot, now: MailboxUidState, assigned: Reado
  * mod-sequence; when that is `hit`'s + 1 and still the HIGHESTMODSEQ, it was the only change.
  */
 function afterTouch(hit: MailboxSnapshot, now: MailboxUidState, uids: ReadonlySet<number>, modseq: number): MailboxSnapshot | null {
-  if (![...uids].some((u) => uidIndex(hit.entries, u) >= 0)) return null;
+  const at = [...uids].map((u) => uidIndex(hit.entries, u)).filter((i) => i >= 0);
+  if (at.length === 0) return null;
   if (modseq !== hit.highestModseq + 1 || now.highestModseq !== modseq || now.uidNext !== hit.uidNext) return null;
-  return { ...now, entries: hit.entries, modseqs: hit.modseqs.map((m, i) => (uids.has(hit.entries[i]!.uid) ? modseq : m)) };
+  const modseqs = hit.modseqs.slice();
+  for (const i of at) modseqs[i] = modseq;
+  return { ...now, entries: hit.entries, modseqs };
+}
+
+/**
+ * `version` moved by one iff `removed` is not empty (the caller checked). Every removed UID must be a live entry of
+ * `hit` and the removal must be the only new mod-sequence: then no other writer came between.
+ */
+function afterExpunge(hit: MailboxSnapshot, now: MailboxUidState, removed: number[]): MailboxSnapshot | null {
+  if (removed.length === 0) return sameState(now, hit) ? hit : null;
+  const at = removed.map((u) => uidIndex(hit.entries, u));
+  if (at.some((i) => i < 0) || now.highestModseq !== hit.highestModseq + 1 || now.uidNext !== hit.uidNext) return null;
+  const drop = new Set(at);
+  const entries = hit.entries.filter((_, i) => !drop.has(i));
+  moveIndex(hit.entries, entries, at.map((i) => hit.entries[i]!), []);
+  const cols = columnCache.get(hit.entries);
+  if (cols) columnCache.set(entries, { uids: cols.uids.filter((_, i) => !drop.has(i)), emailIds: cols.emailIds.filter((_, i) => !drop.has(i)) });
+  return { ...now, entries, modseqs: hit.modseqs.filter((_, i) => !drop.has(i)) };
 }
 
 /** Index of `uid` in entries ascending by UID, -1 when absent (the entries' cached UID column, sequence.ts lowerBound). */
@@ -326,10 +418,10 @@ async function incremental(backend: MailBackend, mailboxId: string, snap: Mailbo
   // Read after the snapshot: an email this sync expunges was really gone, after the snapshot saw it mapped.
   const metas = ch.touched.size > 0 ? await backend.getEmails([...ch.touched]) : [];
   const here = new Map(metas.filter((m) => m.mailboxIds.includes(mailboxId)).map((m) => [m.id, m] as const));
-  const index = ch.touched.size + ch.destroyed.size > 0 ? indexOf(snap) : EMPTY_INDEX; // O(changes) when none
+  const index = ch.touched.size + ch.destroyed.size > 0 ? uidsById(snap.entries) : EMPTY_INDEX; // O(changes) when none
   const liveIds = { has: (id: string) => index.has(id) };
   const gone = [...ch.destroyed, ...[...ch.touched].filter((id) => !here.has(id))]
-    .flatMap((id) => { const i = index.get(id); return i === undefined ? [] : [snap.entries[i]!]; })
+    .flatMap((id) => { const uid = index.get(id); return uid === undefined ? [] : [{ uid, emailId: id }]; })
     .sort((a, b) => a.uid - b.uid);
   // Live emails still here whose metadata changed after the map's state get a new mod-sequence (none when the map
   // already reflects newState).
@@ -372,17 +464,15 @@ async function commit(store: UidStore, account: string, mailboxId: string, snap:
     return { uidValidity, uidNext, entries: snap.entries, modseqs: snap.modseqs, columns: columnsOf(snap.entries),
       highestModseq, emailState: c.syncState, changed: p.changed, mode: p.mode, retries };
   }
-  const goneUids = new Set(c.expunge);
   const touched = new Set(c.touch);
   noteTouch(store, account, mailboxId, { syncState: c.syncState, modseq: highestModseq, ids: touched });
   // Everything this commit changed has its one new mod-sequence, which is now the HIGHESTMODSEQ.
-  const rows = snap.entries.map((e, i) => ({ e, m: touched.has(e.emailId) ? highestModseq : snap.modseqs[i]! }))
-    .filter(({ e }) => !goneUids.has(e.uid))
-    .concat(c.assign.map((emailId) => ({ e: { uid: done.assigned.get(emailId)!, emailId }, m: highestModseq })));
-  if (c.assign.length > 0) rows.sort((a, b) => a.e.uid - b.e.uid);
-  const entries = rows.map((r) => r.e);
-  const modseqs = rows.map((r) => r.m);
-  if (alone) remember(store, account, mailboxId, { ...done.state, syncState: c.syncState, entries, modseqs });
+  const fresh = c.assign.map((emailId) => ({ uid: done.assigned.get(emailId)!, emailId }));
+  const { entries, modseqs } = applied(snap, c.expunge, touched, fresh, highestModseq);
+  if (alone) {
+    remember(store, account, mailboxId, { ...done.state, syncState: c.syncState, entries, modseqs });
+    moveIndex(snap.entries, entries, c.expunge.flatMap((u) => snap.entries[uidIndex(snap.entries, u)] ?? []), fresh);
+  }
   return {
     uidValidity, uidNext, entries, modseqs, columns: columnsOf(entries), highestModseq,
     emailState: c.syncState, changed: p.changed, mode: p.mode, retries,
@@ -455,14 +545,50 @@ function columnsOf(entries: UidEntry[]): Columns {
   return c;
 }
 
-/** Email id -> index in `entries`, built once per snapshot (snapshots are reused, see `snapshotOf`). */
-const indexes = new WeakMap<MailboxSnapshot, Map<string, number>>();
+/**
+ * Email id -> UID of the live entries, per entries array: built once for a map read from the store, then carried
+ * from a snapshot to the one derived from it by an own write or a commit (moveIndex), so a sync after each change
+ * does not rebuild it (O(changes) instead of O(mailbox)).
+ */
+const indexes = new WeakMap<UidEntry[], Map<string, number>>();
 const EMPTY_INDEX: ReadonlyMap<string, number> = new Map();
 
-function indexOf(snap: MailboxSnapshot): ReadonlyMap<string, number> {
-  let index = indexes.get(snap);
-  if (!index) indexes.set(snap, (index = new Map(snap.entries.map((e, i) => [e.emailId, i] as const))));
+function uidsById(entries: UidEntry[]): ReadonlyMap<string, number> {
+  let index = indexes.get(entries);
+  if (!index) indexes.set(entries, (index = new Map(entries.map((e) => [e.emailId, e.uid] as const))));
   return index;
+}
+
+/** Hand `from`'s index (if built) to `to`, the entries derived from it without `gone` and with `added`. */
+function moveIndex(from: UidEntry[], to: UidEntry[], gone: UidEntry[], added: UidEntry[]): void {
+  const index = indexes.get(from);
+  if (!index || from === to) return;
+  indexes.delete(from);
+  for (const e of gone) index.delete(e.emailId);
+  for (const e of added) index.set(e.emailId, e.uid);
+  indexes.set(to, index);
+}
+
+/**
+ * `snap`'s entries without the UIDs `expunge`, plus `fresh` (new UIDs), with one pass over the map: the touched
+ * ids and the new entries take `modseq`; the columns are built in the same pass (columnsOf).
+ */
+function applied(snap: MailboxSnapshot, expunge: number[], touched: ReadonlySet<string>, fresh: UidEntry[], modseq: number): { entries: UidEntry[]; modseqs: number[] } {
+  const gone = new Set(expunge);
+  const entries: UidEntry[] = [];
+  const modseqs: number[] = [];
+  const uids: number[] = [];
+  const emailIds: string[] = [];
+  const add = (e: UidEntry, m: number) => { entries.push(e); modseqs.push(m); uids.push(e.uid); emailIds.push(e.emailId); };
+  const sorted = [...fresh].sort((a, b) => a.uid - b.uid);
+  let k = 0;
+  snap.entries.forEach((e, i) => {
+    while (k < sorted.length && sorted[k]!.uid < e.uid) add(sorted[k++]!, modseq);
+    if (gone.size === 0 || !gone.has(e.uid)) add(e, touched.size > 0 && touched.has(e.emailId) ? modseq : snap.modseqs[i]!);
+  });
+  while (k < sorted.length) add(sorted[k++]!, modseq);
+  columnCache.set(entries, { uids, emailIds });
+  return { entries, modseqs };
 }
 
 /** One sync at a time per (store, account, mailbox) in this process: waiters queue behind the running one. */

@@ -1,9 +1,10 @@
 /**
- * The user's own mailbox tree (RFC 8621 §2), kept per account across sessions in this process, so that a warm SELECT
- * costs ONE JMAP request: `Mailbox/changes` since the kept Mailbox state, which proves the kept tree still current,
- * and a `Mailbox/get` of the named mailbox (its rights as they are now: sameMailbox) travel in the same request
- * (RFC 8620 §3.3: a request carries several method calls) as the `Email/changes` since the named mailbox's UID-map
- * state that starts its sync (sync.ts `Prefetch`; docs/bench/profile.md).
+ * The user's mailbox trees (RFC 8621 §2: the own account's, and each shared account's, shared-accounts.ts), kept per
+ * account across sessions in this process, so that a warm SELECT (and STATUS, commands/status.ts) costs ONE JMAP
+ * request: `Mailbox/changes` since the kept Mailbox state, which proves the kept tree still current, and a
+ * `Mailbox/get` of the named mailbox (its rights as they are now: sameMailbox) travel in the same request (RFC 8620
+ * §3.3: a request carries several method calls) as the `Email/changes` since the named mailbox's UID-map state that
+ * starts its sync (sync.ts `Prefetch`; docs/bench/profile.md).
  *
  * Deterministic: a kept tree is never used unchecked, and whether it is still valid depends only on that account's
  * Mailbox state (RFC 8620 §5.1: the state changes whenever any mailbox of the account changes), never on what other
@@ -19,7 +20,7 @@ import { ImapError } from '../protocol/errors.ts';
 import type { AccountContext } from './context.ts';
 import { buildNamespace, findMailbox, normalizeMailboxName, type ImapMailbox } from './mailboxes.ts';
 import type { Session } from './session.ts';
-import { inOtherUsers } from './shared-accounts.ts';
+import { dressedTree, inOtherUsers, sharedAccountOf } from './shared-accounts.ts';
 import { CHANGES_PER_PAGE, type Prefetch } from './sync.ts';
 
 /** One account's tree at one Mailbox state. */
@@ -82,34 +83,77 @@ export interface SelectTarget {
 }
 
 /**
- * The mailbox a SELECT / EXAMINE names, in one request when the account's tree is kept: `Mailbox/changes` since the
- * kept state, `Mailbox/get` of the named mailbox (its rights now) and `Email/changes` since the mailbox's UID-map state (read from the UID store BEFORE the request, as a
- * sync's snapshot must be: sync.ts). Tree changed: read again (`reread`), and the prefetched changes are handed on
- * only when the name still means the same mailbox id. Not kept, or a shared account's name: `fallback` (the
- * present path: `Mailbox/get`, then the sync). NO [NONEXISTENT] (RFC 5530) when the name names nothing.
+ * The mailbox a SELECT / EXAMINE (or a STATUS, commands/status.ts) names, in one request when the tree of its
+ * account is kept: `Mailbox/changes` since the kept state, `Mailbox/get` of the named mailbox (its rights now) and
+ * `Email/changes` since the mailbox's UID-map state (read from the UID store BEFORE the request, as a sync's snapshot
+ * must be: sync.ts). Tree changed: read again (`reread`), and the prefetched changes are handed on only when the
+ * name still means the same mailbox id. The account: the user's own, or for `Other Users/<level>/...` that shared
+ * account (shared-accounts.ts), whose tree is kept (as JMAP names it, undressed) under its own context and read here
+ * (one `Mailbox/get` of that account, as `fallback` would) when not kept. Not kept (own account), or a name of the
+ * other-users namespace that names no mailbox path: `fallback` (`Mailbox/get`, then the sync). NO [NONEXISTENT]
+ * (RFC 5530) when the name names nothing.
  */
 export async function resolveForSelect(
   s: Session, name: string, reread: () => Promise<ImapMailbox[]>, fallback: () => Promise<ImapMailbox>,
 ): Promise<SelectTarget> {
-  const home = s.home!;
-  const hit = kept.get(keyOf(home));
-  const assumed = hit && !inOtherUsers(s, normalizeMailboxName(name)) ? findMailbox(hit.tree, name) : undefined;
-  if (!hit || !assumed) return { mailbox: await fallback() };
-  const uidState = assumed.info.myRights.mayReadItems ? await s.config.uidStore.openMailbox(home.accountKey, assumed.info.id) : null;
+  const n = normalizeMailboxName(name);
+  const shared = sharedAccountOf(s, n);
+  if (!shared && inOtherUsers(s, n)) return { mailbox: await fallback() };
+  const ctx = shared?.context ?? s.home!;
+  /** The account's tree as commands name it (a shared one under `Other Users/<level>/`). */
+  const named = (tree: ImapMailbox[]) => (shared ? dressedTree(shared, tree) : tree);
+  const readAgain = shared
+    ? async () => { const { state, mailboxes } = await ctx.backend.listMailboxes(); return named(keepTree(ctx, state, mailboxes)); }
+    : reread;
+  const hit = kept.get(keyOf(ctx));
+  const assumed = hit ? findMailbox(named(hit.tree), name) : undefined;
+  const raw = assumed && hit!.tree.find((m) => m.info.id === assumed.info.id)?.info; // as JMAP gave it (no read-only dressing)
+  if (!hit || !assumed || !raw) {
+    if (!shared) return { mailbox: await fallback() };
+    const found = findMailbox(await readAgain(), name);
+    if (!found) throw ImapError.no(`Mailbox does not exist: ${name}`, 'NONEXISTENT');
+    return { mailbox: found };
+  }
+  const uidState = assumed.info.myRights.mayReadItems ? await s.config.uidStore.openMailbox(ctx.accountKey, assumed.info.id) : null;
   let probe: Awaited<ReturnType<MailBackend['mailboxAndEmailChanges']>>;
   try {
-    probe = await home.backend.mailboxAndEmailChanges(hit.state, assumed.info.id, uidState?.syncState ?? null, CHANGES_PER_PAGE);
+    probe = await ctx.backend.mailboxAndEmailChanges(hit.state, assumed.info.id, uidState?.syncState ?? null, CHANGES_PER_PAGE);
   } catch (err) {
-    forget(home);
+    forget(ctx);
     throw err;
   }
   let mailbox: ImapMailbox | undefined = assumed;
-  if (probe.mailbox && treeUnchanged(probe.mailbox) && probe.named && sameMailbox(probe.named, assumed.info)) {
-    if (probe.mailbox.newState !== hit.state) remember(home, probe.mailbox.newState, hit.tree);
+  if (probe.mailbox && treeUnchanged(probe.mailbox) && probe.named && sameMailbox(probe.named, raw)) {
+    if (probe.mailbox.newState !== hit.state) remember(ctx, probe.mailbox.newState, hit.tree);
   } else {
-    mailbox = findMailbox(await reread(), name);
+    mailbox = findMailbox(await readAgain(), name);
   }
   if (!mailbox) throw ImapError.no(`Mailbox does not exist: ${name}`, 'NONEXISTENT');
   const same = mailbox.info.id === assumed.info.id;
   return { mailbox, ...(same && uidState && probe.email ? { prefetch: { state: uidState, changes: probe.email } } : {}) };
+}
+
+/**
+ * APPEND's use of the kept tree (commands/append.ts): the named mailbox as the account's kept tree resolves it,
+ * with that tree's Mailbox state; undefined when no tree is kept or the name names nothing in it.
+ */
+export function keptTarget(ctx: AccountContext, name: string): { state: string; mailbox: ImapMailbox } | undefined {
+  const hit = kept.get(keyOf(ctx));
+  const mailbox = hit ? findMailbox(hit.tree, name) : undefined;
+  return hit && mailbox ? { state: hit.state, mailbox } : undefined;
+}
+
+/**
+ * Did the tree kept at `state` stay valid, by `changes` since it and `named` (a mailbox as read in the same request;
+ * `mine`: that mailbox in the kept tree)? The rules SELECT uses (treeUnchanged, sameMailbox). Valid: the kept tree
+ * moves to the new state (when it is still the one kept at `state`). Not valid: the account's tree is forgotten.
+ */
+export function confirmKept(ctx: AccountContext, state: string, changes: MailboxChanges | null, named: MailboxInfo | null, mine: MailboxInfo): boolean {
+  const hit = kept.get(keyOf(ctx));
+  if (!changes || !treeUnchanged(changes) || !named || !sameMailbox(named, mine)) {
+    if (hit?.state === state) forget(ctx);
+    return false;
+  }
+  if (hit?.state === state && changes.newState !== '' && changes.newState !== state) remember(ctx, changes.newState, hit.tree);
+  return true;
 }

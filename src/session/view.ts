@@ -110,45 +110,57 @@ export class MailboxView {
     const synced = await catchUp(account.backend, s.config.uidStore, account.accountKey, this.mailboxId, this.emailState);
     // `\Deleted` lives in the UID store, not in JMAP: another session's STORE of it changes no JMAP state.
     const deletedNow = await s.config.uidStore.getDeleted(account.accountKey, this.mailboxId);
-    const flipped = this.uids.filter((u) => deletedNow.has(u) !== this.deleted.has(u));
+    const flipped = this.deletedFlips(deletedNow);
     this.deleted = deletedNow;
     if ('unchanged' in synced) {
       this.emailState = synced.emailState;
-      await this.reportDeletedFlips(s, flipped, new Set());
+      await this.reportDeletedFlips(s, flipped, NONE);
       return 0;
     }
     if (synced.uidValidity !== this.uidValidity) throw ImapError.bye('Mailbox was replaced; please reselect', 'UIDVALIDITY');
-    const live = new Set(synced.entries.map((e) => e.uid));
-    const before = new Set(this.uids);
-    const gone = this.uids.filter((u) => !live.has(u));
-    await this.reportExpunged(s, new Set(gone), true);
-    for (const u of this.deleted) if (!live.has(u)) this.deleted.delete(u);
-    for (const u of this.shown.keys()) if (!live.has(u)) this.shown.delete(u);
-    const kept = this.uids.filter((u) => live.has(u)).length;
+    const old = this.uids;
+    const next = synced.columns.uids;
+    const gone = new Set(missingFrom(old, next));
+    await this.reportExpunged(s, gone, true);
+    for (const u of this.deleted) if (!contains(next, u)) this.deleted.delete(u);
+    for (const u of gone) this.shown.delete(u); // `shown` holds only UIDs of the view
+    const kept = old.length - gone.size;
     this.adopt(synced);
     // EXPUNGE already told the client about removals; EXISTS only when messages arrived (RFC 9051 §7.4.1).
     if (this.uids.length > kept) await s.send({ type: 'EXISTS', count: this.uids.length });
-    await this.reportFlagChanges(s, synced.changed, before);
-    await this.reportDeletedFlips(s, flipped.filter((u) => before.has(u) && live.has(u)), new Set(synced.changed.map((m) => m.id)));
-    return gone.length;
+    await this.reportFlagChanges(s, synced.changed, (u) => contains(old, u));
+    await this.reportDeletedFlips(s, flipped.filter((u) => !gone.has(u)), new Set(synced.changed.map((m) => m.id)));
+    return gone.size;
+  }
+
+  /** UIDs of the view whose `\Deleted` differs between the view's set and `now`, ascending. */
+  private deletedFlips(now: ReadonlySet<number>): number[] {
+    const flips: number[] = [];
+    for (const u of now) if (!this.deleted.has(u) && this.has(u)) flips.push(u);
+    for (const u of this.deleted) if (!now.has(u) && this.has(u)) flips.push(u);
+    return flips.sort((a, b) => a - b);
   }
 
   /** FETCH FLAGS for messages whose `\Deleted` another session changed (those not already reported). */
   private async reportDeletedFlips(s: Session, uids: number[], reported: ReadonlySet<string>): Promise<void> {
-    const index = new Map(this.uids.map((u, i) => [u, i] as const));
-    const ids = uids.map((u) => this.emailIds[index.get(u) ?? -1]).filter((id): id is string => id !== undefined && !reported.has(id));
+    if (uids.length === 0) return;
+    const ids = uids.flatMap((u) => {
+      const i = lowerBound(this.uids, u);
+      const id = this.uids[i] === u ? this.emailIds[i] : undefined;
+      return id !== undefined && !reported.has(id) ? [id] : [];
+    });
     if (ids.length === 0) return;
     if (isCondstore(s)) await freshModseqs(s);
-    await this.reportFlagChanges(s, await s.account!.backend.getEmails(ids), new Set(uids));
+    await this.reportFlagChanges(s, await s.account!.backend.getEmails(ids), (u) => uids.includes(u));
   }
 
   /** Unsolicited FETCH FLAGS for messages the client knew whose keywords changed elsewhere (RFC 9051 §7.5.2). */
-  private async reportFlagChanges(s: Session, changed: EmailMeta[], known: ReadonlySet<number>): Promise<void> {
+  private async reportFlagChanges(s: Session, changed: EmailMeta[], known: (uid: number) => boolean): Promise<void> {
     if (changed.length === 0) return;
-    const index = new Map(this.emailIds.map((id, i) => [id, i] as const));
+    const positionOf = positionsOf(this.emailIds, changed.length);
     for (const meta of changed) {
-      const i = index.get(meta.id);
-      if (i === undefined || !known.has(this.uids[i]!)) continue;
+      const i = positionOf(meta.id);
+      if (i < 0 || !known(this.uids[i]!)) continue;
       const flags = this.flagsOf(this.uids[i]!, meta.keywords);
       if (this.shown.get(this.uids[i]!) === flagsKey(flags)) continue; // the client has these flags already
       this.noteShown(this.uids[i]!, flags);
@@ -180,13 +192,34 @@ export class MailboxView {
   /** Take expunged messages out of the view; with `report`, tell the client (reportExpunged). */
   async remove(s: Session, uids: ReadonlySet<number>, report: boolean): Promise<void> {
     if (report) await this.reportExpunged(s, uids);
-    const keep = this.uids.map((u) => !uids.has(u));
-    this.uids = this.uids.filter((_, i) => keep[i]);
-    this.emailIds = this.emailIds.filter((_, i) => keep[i]);
-    this.modseqs = this.modseqs.filter((_, i) => keep[i]);
-    this.modseqsShared = false;
+    const at: number[] = [];
+    for (const u of uids) { const i = lowerBound(this.uids, u); if (this.uids[i] === u) at.push(i); }
+    if (at.length > 0) {
+      this.uids = without(this.uids, at);
+      this.emailIds = without(this.emailIds, at);
+      this.modseqs = without(this.modseqs, at);
+      this.modseqsShared = false;
+    }
     for (const u of uids) this.deleted.delete(u);
     for (const u of uids) this.shown.delete(u);
+  }
+
+  /**
+   * Take in this session's own APPEND of one message without a catch-up (commands/append.ts): the import's
+   * `oldState` (RFC 8621 §4.8) is this view's `emailState` and the UID map moved to `newState` with it (sync.ts
+   * assignOwn), so the message is the only change. False, changing nothing, unless `uid` is above every UID of the
+   * view (UIDs ascend). The caller then sends `* n EXISTS` (RFC 9051 §7.4.1).
+   */
+  appendOwn(uid: number, emailId: string, modseq: number, states: { oldState: string; newState: string }): boolean {
+    if (this.emailState !== states.oldState || (this.uids.length > 0 && uid <= this.uids[this.uids.length - 1]!)) return false;
+    this.uids = this.uids.concat(uid);
+    this.emailIds = this.emailIds.concat(emailId);
+    this.modseqs = this.modseqs.concat(modseq);
+    this.modseqsShared = false;
+    this.highestModseq = Math.max(this.highestModseq, modseq);
+    this.uidNext = Math.max(this.uidNext, uid + 1);
+    this.emailState = states.newState;
+    return true;
   }
 
   /** Record the flags the client now knows for a message (see `shown`). */
@@ -213,10 +246,14 @@ export class MailboxView {
   /** Record mod-sequences read from the store (uid -> modseq); UIDs not in the view are ignored. */
   setModseqs(fresh: ReadonlyMap<number, number>, highest?: number): void {
     if (this.modseqsShared) { this.modseqs = this.modseqs.slice(); this.modseqsShared = false; }
-    this.uids.forEach((uid, i) => {
-      const m = fresh.get(uid);
-      if (m !== undefined) this.modseqs[i] = m;
-    });
+    if (fresh.size < 64) { // a STORE's few: binary searches instead of a walk of the whole view
+      for (const [uid, m] of fresh) { const i = lowerBound(this.uids, uid); if (this.uids[i] === uid) this.modseqs[i] = m; }
+    } else {
+      this.uids.forEach((uid, i) => {
+        const m = fresh.get(uid);
+        if (m !== undefined) this.modseqs[i] = m;
+      });
+    }
     if (highest !== undefined) this.highestModseq = Math.max(this.highestModseq, highest);
   }
 
@@ -251,6 +288,50 @@ export class MailboxView {
     }
     return expandSequence(set, n).map((seq) => ref(seq - 1));
   }
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** Is `uid` in the ascending array `uids` (binary search)? */
+function contains(uids: readonly number[], uid: number): boolean {
+  return uids[lowerBound(uids, uid)] === uid;
+}
+
+/** The elements of ascending `a` that ascending `b` lacks, ascending: one merge walk, O(a + b). */
+function missingFrom(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let j = 0;
+  for (const x of a) {
+    while (j < b.length && b[j]! < x) j++;
+    if (b[j] !== x) out.push(x);
+  }
+  return out;
+}
+
+/** A copy of `a` without the elements at positions `at` (any order; a few splices, or one filter for many). */
+function without<T>(a: readonly T[], at: number[]): T[] {
+  if (at.length > 16) {
+    const drop = new Set(at);
+    return a.filter((_, i) => !drop.has(i));
+  }
+  const copy = a.slice();
+  for (const i of [...at].sort((x, y) => y - x)) copy.splice(i, 1);
+  return copy;
+}
+
+/**
+ * Email id -> position in an email-id column. A view's column is usually the sync's shared one (sync.ts Columns),
+ * so the map is built once per map version for every session; for a few ids a scan is cheaper than building it.
+ */
+const positionMaps = new WeakMap<readonly string[], Map<string, number>>();
+function positionsOf(ids: readonly string[], lookups: number): (id: string) => number {
+  const built = positionMaps.get(ids);
+  if (built) return (id) => built.get(id) ?? -1;
+  if (lookups <= 4) return (id) => ids.lastIndexOf(id);
+  const map = new Map<string, number>();
+  ids.forEach((id, i) => map.set(id, i));
+  positionMaps.set(ids, map);
+  return (id) => map.get(id) ?? -1;
 }
 
 /** A flag list as one comparable string: flags are a set (RFC 9051 §2.3.2), keywords case-insensitive. */

@@ -4,7 +4,8 @@
  */
 import {
   BackendError, type Changes, type EmailMeta, type MailBackend, type MailboxChanges, type MailboxInfo, type MailboxListing,
-  type MailboxRights, type RawHeaders, type BlobImport, type BackendInfo, type QuotaInfo, type OtherAccount,
+  type MailboxRights, type RawHeaders, type BlobImport, type BackendInfo, type QuotaInfo, type OtherAccount, type OneImport, type OneImportArgs,
+  type KeywordWriteReport,
 } from '../backend.ts';
 import { ImapError } from '../../protocol/errors.ts';
 import { chunk, responseOf, type JmapClient } from './client.ts';
@@ -13,7 +14,7 @@ import { pointerToken } from './refs.ts';
 import { readEventStream } from './eventsource.ts';
 import { BLOB } from './blobs.ts';
 import { decodeBase64, encodeBase64 } from '../../encoding/base64.ts';
-import { findImported } from './import-readback.ts';
+import { findImported, findImportedByDigest } from './import-readback.ts';
 
 /** Ping interval asked of the push server (RFC 8620 §7.3 `ping`): keeps proxies from closing an idle stream. */
 const PUSH_PING_SECONDS = 60;
@@ -26,6 +27,8 @@ import type { MailboxCreate, MailboxPatch, WriteStates } from '../backend.ts';
  * them (the embedded store: a join over all of the account's emails, ~0.1 s at 100,000 messages, on every SELECT).
  */
 const MAILBOX_PROPERTIES = ['id', 'name', 'parentId', 'role', 'sortOrder', 'isSubscribed', 'myRights'];
+/** RFC 9404 §4.2 `data:asText` back to the blob's octets (valid UTF-8 round-trips exactly). */
+const UTF8 = new TextEncoder();
 /** RFC 8621 §4.1 Email metadata properties behind EmailMeta. */
 const EMAIL_PROPERTIES = ['id', 'blobId', 'threadId', 'mailboxIds', 'keywords', 'size', 'receivedAt'];
 
@@ -35,11 +38,11 @@ const FULL_RIGHTS: MailboxRights = {
   mayCreateChild: true, mayRename: true, mayDelete: true, maySubmit: true,
 };
 
-/** One email's requested change of a set-valued property (`keywords` or `mailboxIds`). */
-type SetChange = { id: string; add: string[]; remove: string[] };
+/** One email's requested change of a set-valued property (`keywords` or `mailboxIds`); `replace`: the whole new set. */
+type SetChange = { id: string; add: string[]; remove: string[]; replace?: string[] };
 type PatchField = 'keywords' | 'mailboxIds';
-/** RFC 8620 §5.3 PatchObject: JSON Pointer path -> value (`true` to add a member, `null` to remove it). */
-type Patch = Record<string, true | null>;
+/** RFC 8620 §5.3 PatchObject: JSON Pointer path -> value (`true` to add a member, `null` to remove it, or a whole set). */
+type Patch = Record<string, true | null | Record<string, true>>;
 
 export class JmapBackend implements MailBackend {
   private constructor(private readonly client: JmapClient, readonly accountId: string, private readonly session: JmapSession) {}
@@ -203,23 +206,28 @@ export class JmapBackend implements MailBackend {
   }
 
   /**
-   * RFC 9404 §4.2 `Blob/get` of `data:asBase64`: one request (chunked by maxObjectsInGet, within
-   * maxCallsInRequest). Missing from the result: blobs not found, truncated or undecodable, and all of them when the
-   * store refuses the method (the caller downloads those one by one).
+   * RFC 9404 §4.2 `Blob/get` of `data` (the store answers `data:asText` for a blob that is valid UTF-8, else
+   * `data:asBase64`: for text messages ~5% of JSON escapes instead of base64's 33%, and no decoding in JavaScript)
+   * and `size`: one request (chunked by maxObjectsInGet, within maxCallsInRequest). Text is taken only with its
+   * `size` to check the UTF-8 octets against. Missing from the result: blobs not found, truncated, undecodable or of
+   * another length than `size`, and all of them when the store refuses the method (the caller downloads those one
+   * by one).
    */
   async downloadBlobs(blobIds: string[]): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     if (blobIds.length === 0 || !this.blobGet()) return out;
     let list: Array<Record<string, unknown>>;
     try {
-      list = (await this.client.get<Record<string, unknown>>('Blob', blobIds, ['data:asBase64', 'size'], this.acct, [CORE, BLOB])).list;
+      list = (await this.client.get<Record<string, unknown>>('Blob', blobIds, ['data', 'size'], this.acct, [CORE, BLOB])).list;
     } catch (err) {
       if (err instanceof BackendError && err.jmapType !== 'unavailable') return out; // a method-level refusal: fall back
       throw err;
     }
     for (const b of list) {
-      const text = b['data:asBase64'];
-      const data = typeof text === 'string' && b.isTruncated !== true ? decodeBase64(text) : null;
+      if (b.isTruncated === true) continue;
+      const text = b['data:asText'], b64 = b['data:asBase64'];
+      const data = typeof text === 'string' && b.isEncodingProblem !== true && typeof b.size === 'number' ? UTF8.encode(text)
+        : typeof b64 === 'string' ? decodeBase64(b64) : null;
       if (data && (typeof b.size !== 'number' || b.size === data.length)) out.set(String(b.id), data);
     }
     return out;
@@ -265,8 +273,8 @@ export class JmapBackend implements MailBackend {
     };
   }
 
-  updateKeywords(changes: SetChange[], opts: { ifInState?: string } = {}): Promise<WriteStates | null> {
-    return this.updateAllOrNothing('keywords', changes, opts.ifInState);
+  updateKeywords(changes: SetChange[], opts: { ifInState?: string; report?: KeywordWriteReport } = {}): Promise<WriteStates | null> {
+    return this.updateAllOrNothing('keywords', changes, opts.ifInState, opts.report);
   }
 
   updateMailboxes(changes: SetChange[]): Promise<WriteStates | null> {
@@ -274,21 +282,24 @@ export class JmapBackend implements MailBackend {
   }
 
   /** `Email/set destroy` in batches of maxObjectsInSet. An already-gone email (`notFound`) counts as destroyed. */
-  async destroyEmails(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  async destroyEmails(ids: string[]): Promise<WriteStates | null> {
+    if (ids.length === 0) return null;
     const { limits } = await this.client.session();
     const calls = chunk(ids, limits.maxObjectsInSet)
       .map((c, i): MethodCall => ['Email/set', { accountId: this.accountId, destroy: c }, `d${i}`]);
     const responses = await this.client.call(calls);
+    const chain = new StateChain();
     let first: BackendError | undefined;
     for (const [, , callId] of calls) {
       let args: Record<string, unknown>;
       try { args = responseOf(responses, callId, 'Email/set'); } catch (err) { first ??= err as BackendError; continue; }
+      chain.add(args);
       for (const e of Object.values((args.notDestroyed ?? {}) as Record<string, SetError>)) {
         if (e.type !== 'notFound') first ??= jmapError(e.type);
       }
     }
     if (first) throw first;
+    return chain.result();
   }
 
   // --- mailboxes (IMAP CREATE / DELETE / RENAME / SUBSCRIBE, STATUS UNSEEN) -------------------------------------
@@ -374,31 +385,71 @@ export class JmapBackend implements MailBackend {
   }
 
   /**
-   * RFC 9404 §4.1 `Blob/upload` (the octets as base64 in the API request) after `Mailbox/changes` (RFC 8620 §5.2)
-   * in the same request. Null (nothing sent) when the store or account lacks Blob/upload, or when the message is
-   * over `maxSizeUpload` or would make the request too large (the caller uploads as usual and gets TOOBIG there).
+   * MailBackend.importInOne: `Mailbox/changes`, `Mailbox/get` of the destination, RFC 9404 §4.1 `Blob/upload` (the
+   * octets as base64 in the API request) and `Email/import` of `#b`, in one request: the four calls must fit one
+   * request (`maxCallsInRequest`, `maxSizeRequest`), since a creation id is no result reference and a split would
+   * lose it. Null (nothing sent) without Blob/upload or a digest for the read-back, or when too large.
    */
-  async uploadCheckingMailboxes(raw: Uint8Array, mailboxState: string): Promise<{ blobId: string; mailbox: Changes & { updatedProperties: string[] | null } | null } | null> {
+  async importInOne(raw: Uint8Array, email: OneImportArgs, mailboxState: string, opts: { known?: () => Promise<Set<string>> } = {}): Promise<OneImport | null> {
     const { limits } = await this.client.session();
-    const caps = this.session.accounts[this.accountId]?.accountCapabilities?.[BLOB] as { maxDataSources?: unknown } | undefined;
-    if (!this.blobGet() || (typeof caps?.maxDataSources === 'number' && caps.maxDataSources < 1)) return null;
-    if (raw.length > limits.maxSizeUpload || 4 * Math.ceil(raw.length / 3) + 4096 > limits.maxSizeRequest) return null;
-    const res = await this.client.call([
-      ['Mailbox/changes', { ...this.acct, sinceState: mailboxState }, 'm'],
-      ['Blob/upload', { ...this.acct, create: { b: { data: [{ 'data:asBase64': encodeBase64(raw) }], type: 'message/rfc822' } } }, 'u'],
-    ], [CORE, MAIL, BLOB]);
-    const u = responseOf(res, 'u', 'Blob/upload');
-    const made = (u.created as Record<string, { id?: unknown }> | null | undefined)?.b;
-    if (!made || typeof made.id !== 'string') throw jmapError((u.notCreated as Record<string, SetError> | null | undefined)?.b?.type ?? 'serverFail');
-    let m: Record<string, unknown> | null = null;
-    try { m = responseOf(res, 'm', 'Mailbox/changes'); } catch (err) {
-      if (!(err instanceof BackendError)) throw err; // a method-level error (e.g. cannotCalculateChanges): not told
+    const alg = this.blobDigest();
+    const dest = email.mailboxIds[0];
+    if (alg === null || dest === undefined || limits.maxCallsInRequest < 4 || raw.length > limits.maxSizeUpload
+      || 4 * Math.ceil(raw.length / 3) + 4096 > limits.maxSizeRequest) return null;
+    const imported = { blobId: '#b', mailboxIds: toSet(email.mailboxIds), keywords: toSet(email.keywords), receivedAt: email.receivedAt };
+    let res: Awaited<ReturnType<JmapClient['call']>>;
+    try {
+      res = await this.client.call([
+        ['Mailbox/changes', { ...this.acct, sinceState: mailboxState }, 'm'],
+        ['Mailbox/get', { ...this.acct, ids: [dest], properties: MAILBOX_PROPERTIES }, 'g'],
+        ['Blob/upload', { ...this.acct, create: { b: { data: [{ 'data:asBase64': encodeBase64(raw) }], type: 'message/rfc822' } } }, 'u'],
+        ['Email/import', { ...this.acct, emails: { m: imported } }, 'i'],
+      ], [CORE, MAIL, BLOB]);
+    } catch (err) {
+      if (!(err instanceof ImapError) || err.code?.name !== 'UNAVAILABLE') throw err;
+      // Unknown outcome (DESIGN.md rule 10): find the email by its content before anything is sent again.
+      const octets = raw as Uint8Array<ArrayBuffer>; // an APPEND literal's bytes: never shared memory
+      const digest = encodeBase64(new Uint8Array(await crypto.subtle.digest(alg === 'sha' ? 'SHA-1' : 'SHA-256', octets)));
+      const found = await findImportedByDigest(this.client, this.accountId, dest, email.receivedAt, alg, digest, (await opts.known?.()) ?? new Set());
+      return { mailbox: null, named: null, blobId: null, emailId: found, states: null, error: null };
     }
-    if (!m) return { blobId: made.id, mailbox: null };
-    const ids = (k: string) => ((m[k] as string[] | undefined) ?? []).map(String);
-    return { blobId: made.id, mailbox: { oldState: String(m.oldState ?? mailboxState), newState: String(m.newState ?? ''),
-      hasMoreChanges: m.hasMoreChanges === true, created: ids('created'), updated: ids('updated'), destroyed: ids('destroyed'),
-      updatedProperties: Array.isArray(m.updatedProperties) ? m.updatedProperties.map(String) : null } };
+    const half = (id: string, name: string): Record<string, unknown> | BackendError => {
+      try { return responseOf(res, id, name); } catch (err) {
+        if (err instanceof BackendError) return err; // a method-level error (RFC 8620 §3.6.2)
+        throw err;
+      }
+    };
+    const m = half('m', 'Mailbox/changes');
+    const g = half('g', 'Mailbox/get');
+    const u = half('u', 'Blob/upload');
+    const i = half('i', 'Email/import');
+    const props = m instanceof BackendError ? null : m.updatedProperties;
+    const named = g instanceof BackendError ? undefined : (g.list as Record<string, unknown>[] | undefined)?.find((x) => String(x.id) === dest);
+    const made = u instanceof BackendError ? undefined : (u.created as Record<string, { id?: unknown }> | null | undefined)?.b;
+    const blobId = typeof made?.id === 'string' ? made.id : null;
+    const upError = u instanceof BackendError ? u : blobId === null ? jmapError((u.notCreated as Record<string, SetError> | null | undefined)?.b?.type ?? 'serverFail') : null;
+    const out: OneImport = {
+      mailbox: m instanceof BackendError ? null : { ...toChanges(m, mailboxState), updatedProperties: Array.isArray(props) ? props.map(String) : null },
+      named: named ? toMailboxInfo(named) : null, blobId, emailId: null, states: null, error: null,
+    };
+    if (i instanceof BackendError) return { ...out, error: upError ?? i };
+    const created = (i.created as Record<string, Record<string, unknown>> | null | undefined)?.m;
+    if (created && typeof created.id === 'string') {
+      const states = typeof i.oldState === 'string' && typeof i.newState === 'string' ? { oldState: i.oldState, newState: i.newState } : null;
+      return { ...out, emailId: created.id, states };
+    }
+    const refused = (i.notCreated as Record<string, SetError> | null | undefined)?.m;
+    if (refused?.type === 'alreadyExists' && blobId !== null) return out; // the usual import places the existing email
+    return { ...out, error: upError ?? jmapError(refused?.type ?? 'serverFail') };
+  }
+
+  /** RFC 9404 §3: the Blob/upload and digest algorithm this account offers (for importInOne's read-back), or null. */
+  private blobDigest(): 'sha' | 'sha-256' | null {
+    if (!this.blobGet()) return null;
+    const caps = this.session.accounts[this.accountId]?.accountCapabilities?.[BLOB] as { maxDataSources?: unknown; supportedDigestAlgorithms?: unknown } | undefined;
+    if (typeof caps?.maxDataSources === 'number' && caps.maxDataSources < 1) return null;
+    const algs = Array.isArray(caps?.supportedDigestAlgorithms) ? caps.supportedDigestAlgorithms : [];
+    return algs.includes('sha-256') ? 'sha-256' : algs.includes('sha') ? 'sha' : null;
   }
 
   /**
@@ -406,10 +457,11 @@ export class JmapBackend implements MailBackend {
    * destroyed (one more request) and the first error thrown; duplicates refused with `existingId` are placed with
    * one `updateMailboxes` at the end (DESIGN.md rule 10).
    */
-  async importBlobs(emails: BlobImport[], opts: { known?: () => Promise<Set<string>> } = {}): Promise<string[]> {
+  async importBlobs(emails: BlobImport[], opts: { known?: () => Promise<Set<string>>; onStates?: (states: WriteStates | null) => void } = {}): Promise<string[]> {
     if (emails.length === 0) return [];
+    opts.onStates?.(null);
     try {
-      return await this.importOnce(emails);
+      return await this.importOnce(emails, opts.onStates);
     } catch (err) {
       if (!(err instanceof ImapError) || err.code?.name !== 'UNAVAILABLE') throw err;
       // Unknown outcome (DESIGN.md rule 10): read back, then send again only what is not there.
@@ -427,8 +479,8 @@ export class JmapBackend implements MailBackend {
     }
   }
 
-  /** One `Email/import` request (chunked by `maxObjectsInSet`), all-or-nothing; see `importBlobs`. */
-  private async importOnce(emails: BlobImport[]): Promise<string[]> {
+  /** One `Email/import` request (chunked by `maxObjectsInSet`), all-or-nothing; see `importBlobs` (`onStates` too). */
+  private async importOnce(emails: BlobImport[], onStates?: (states: WriteStates | null) => void): Promise<string[]> {
     if (emails.length === 0) return [];
     const { limits } = await this.client.session();
     const groups = chunk(emails.map((e, i) => ({ e, i })), limits.maxObjectsInSet);
@@ -444,9 +496,11 @@ export class JmapBackend implements MailBackend {
     const created: string[] = [];
     const existing: Array<{ id: string; add: string[]; remove: string[] }> = [];
     let failure: unknown;
+    const states = new StateChain();
     groups.forEach((g, n) => {
       let args: Record<string, unknown>;
       try { args = responseOf(responses, `i${n}`, 'Email/import'); } catch (err) { failure ??= err; return; }
+      states.add(args);
       const ok = (args.created ?? {}) as Record<string, Record<string, unknown>>;
       const refused = (args.notCreated ?? {}) as Record<string, SetError>;
       for (const { e, i } of g) {
@@ -458,7 +512,7 @@ export class JmapBackend implements MailBackend {
       }
     });
     if (failure === undefined && existing.length > 0) await this.updateMailboxes(existing).catch((err: unknown) => { failure = err; });
-    if (failure === undefined) return ids;
+    if (failure === undefined) { onStates?.(existing.length === 0 ? states.result() : null); return ids; }
     await this.destroyEmails(created).catch(() => undefined);
     throw failure;
   }
@@ -513,8 +567,12 @@ export class JmapBackend implements MailBackend {
    * already changed gets the inverse patch of what really changed, then the first error is thrown.
    * Batches hold at most min(maxObjectsInSet, maxObjectsInGet) emails; requests at most maxCallsInRequest calls.
    */
-  private async updateAllOrNothing(field: PatchField, changes: SetChange[], ifInState?: string): Promise<WriteStates | null> {
-    const wanted = changes.filter((c) => c.add.length + c.remove.length > 0);
+  /**
+   * `report` (keywords only, MailBackend.updateKeywords): filled with what each batch's `Email/get` read, and
+   * `notFound` emails are skipped (listed in it) instead of failing the write.
+   */
+  private async updateAllOrNothing(field: PatchField, changes: SetChange[], ifInState?: string, report?: KeywordWriteReport): Promise<WriteStates | null> {
+    const wanted = changes.filter((c) => c.replace !== undefined || c.add.length + c.remove.length > 0);
     if (wanted.length === 0) return null;
     const { limits } = await this.client.session();
     const batches = chunk(wanted, Math.min(limits.maxObjectsInSet, limits.maxObjectsInGet));
@@ -533,15 +591,20 @@ export class JmapBackend implements MailBackend {
       let responses;
       try { responses = await this.client.call(calls); } catch (err) { failure = err; break; }
       for (const { b, i } of group) {
-        let prior: Map<string, Set<string>>;
+        let get: Record<string, unknown>;
         let set: Record<string, unknown>;
         try {
-          prior = priorValues(responseOf(responses, `p${i}`, 'Email/get'), field);
+          get = responseOf(responses, `p${i}`, 'Email/get');
           set = responseOf(responses, `s${i}`, 'Email/set');
           states.add(set);
         } catch (err) {
           failure ??= err;
           continue; // a failed method call changed nothing (RFC 8620 §3.6.2)
+        }
+        const prior = priorValues(get, field);
+        if (report) {
+          for (const [id, members] of prior) report.before.set(id, members);
+          if (typeof get.state !== 'string' || get.state !== set.oldState) report.exact = false; // a writer came between
         }
         const updated = (set.updated ?? {}) as Record<string, unknown>;
         const notUpdated = (set.notUpdated ?? {}) as Record<string, SetError>;
@@ -549,6 +612,8 @@ export class JmapBackend implements MailBackend {
           if (c.id in updated) {
             const inverse = inversePatch(field, c, prior.get(c.id));
             if (Object.keys(inverse).length > 0) reverts[c.id] = inverse;
+          } else if (report && notUpdated[c.id]?.type === 'notFound') {
+            report.missing.add(c.id); // gone from the store: nothing to write
           } else {
             failure ??= jmapError(notUpdated[c.id]?.type ?? 'serverFail');
           }
@@ -588,8 +653,9 @@ class StateChain {
   }
 }
 
-/** The forward patch of one change. */
+/** The forward patch of one change (RFC 8620 §5.3 PatchObject; with `replace`, the whole property). */
 function forward(field: PatchField, c: SetChange): Patch {
+  if (c.replace !== undefined) return { [field]: toSet(c.replace) };
   const p: Patch = {};
   for (const k of c.add) p[`${field}/${pointerToken(k)}`] = true;
   for (const k of c.remove) p[`${field}/${pointerToken(k)}`] = null;
@@ -597,11 +663,14 @@ function forward(field: PatchField, c: SetChange): Patch {
 }
 
 /**
- * The patch that undoes what `c` really changed, given the prior members (keywords compare case-insensitively,
- * RFC 8621 §4.1.1). Without prior values, the plain inverse.
+ * The patch that undoes what `c` really changed, given the prior members as the store gave them (keywords compare
+ * case-insensitively, RFC 8621 §4.1.1). Without prior values, the plain inverse; a `replace` sets the prior set
+ * back whole (nothing when unknown).
  */
-function inversePatch(field: PatchField, c: SetChange, prior: Set<string> | undefined): Patch {
+function inversePatch(field: PatchField, c: SetChange, priorList: string[] | undefined): Patch {
+  if (c.replace !== undefined) return priorList === undefined ? {} : { [field]: toSet(priorList) };
   const norm = (k: string) => (field === 'keywords' ? k.toLowerCase() : k);
+  const prior = priorList && new Set(priorList.map(norm));
   const had = (k: string) => prior?.has(norm(k));
   const p: Patch = {};
   for (const k of c.add) if (prior === undefined || !had(k)) p[`${field}/${pointerToken(k)}`] = null;
@@ -609,13 +678,10 @@ function inversePatch(field: PatchField, c: SetChange, prior: Set<string> | unde
   return p;
 }
 
-/** id -> members set to true, from an `Email/get` of `field`. */
-function priorValues(get: Record<string, unknown>, field: PatchField): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const e of (get.list ?? []) as Record<string, unknown>[]) {
-    const members = trueKeys(e[field]).map((k) => (field === 'keywords' ? k.toLowerCase() : k));
-    out.set(String(e.id), new Set(members));
-  }
+/** id -> members set to true, as the store gave them, from an `Email/get` of `field`. */
+function priorValues(get: Record<string, unknown>, field: PatchField): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const e of (get.list ?? []) as Record<string, unknown>[]) out.set(String(e.id), trueKeys(e[field]));
   return out;
 }
 

@@ -14,7 +14,8 @@
  */
 import type { BlobImport } from '../backend.ts';
 import { responseOf, type JmapClient } from './client.ts';
-import type { MethodCall } from './types.ts';
+import { CORE, MAIL, type MethodCall } from './types.ts';
+import { BLOB } from './blobs.ts';
 
 /** For each import (by index) the id of the email found for it; imports without `receivedAt` are never found. */
 export async function findImported(client: JmapClient, accountId: string, emails: BlobImport[], known: Set<string>): Promise<Map<number, string>> {
@@ -42,4 +43,27 @@ export async function findImported(client: JmapClient, accountId: string, emails
     if (hit) { taken.add(hit.id); found.set(i, hit.id); }
   });
   return found;
+}
+
+/**
+ * The read-back of a one-request APPEND (`importInOne`: `Blob/upload` and `Email/import` of `#b` together) whose
+ * outcome is unknown: the blobId is unknown too, so the email is found by its content instead. One request:
+ * `Email/query {inMailbox, after: t, before: t + 1 s}`, `Email/get` of `blobId`, and RFC 9404 §4.2 `Blob/get` of
+ * those blobs' `digest:<alg>` (base64 of the digest) by result reference (RFC 8620 §3.7); the match is the one whose
+ * digest equals `digest`, never one of `known`. Null when none.
+ */
+export async function findImportedByDigest(client: JmapClient, accountId: string, mailboxId: string, receivedAt: string,
+  alg: 'sha' | 'sha-256', digest: string, known: Set<string>): Promise<string | null> {
+  const before = new Date(Date.parse(receivedAt) + 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const prop = `digest:${alg}`;
+  const responses = await client.call([
+    ['Email/query', { accountId, filter: { inMailbox: mailboxId, after: receivedAt, before }, collapseThreads: false }, 'q'],
+    ['Email/get', { accountId, '#ids': { resultOf: 'q', name: 'Email/query', path: '/ids' }, properties: ['blobId'] }, 'g'],
+    ['Blob/get', { accountId, '#ids': { resultOf: 'g', name: 'Email/get', path: '/list/*/blobId' }, properties: [prop] }, 'b'],
+  ], [CORE, MAIL, BLOB]);
+  const digests = new Map(((responseOf(responses, 'b', 'Blob/get').list ?? []) as Array<Record<string, unknown>>)
+    .map((b) => [String(b.id), b[prop]] as const));
+  const emails = (responseOf(responses, 'g', 'Email/get').list ?? []) as Array<Record<string, unknown>>;
+  const hit = emails.find((e) => !known.has(String(e.id)) && digests.get(String(e.blobId)) === digest);
+  return hit ? String(hit.id) : null;
 }

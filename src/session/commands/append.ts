@@ -8,18 +8,23 @@
  * §3: "all or none").
  *
  * An import whose outcome is unknown (timeout, dropped connection) is read back before it is sent again, so a
- * message is never stored twice (DESIGN.md rule 10; MailBackend.importBlobs, jmap/import-readback.ts).
+ * message is never stored twice (DESIGN.md rule 10; MailBackend.importBlobs / importInOne, jmap/import-readback.ts).
  *
- * Round trips: `Mailbox/get`, one upload per message, one `Email/import` request (a listing the first time a
- * mailbox is used, see target.ts); when the mailbox is the selected one, the view catches up (`Email/changes` and
- * a listing) so the new messages are announced with `* n EXISTS` (RFC 9051 §6.3.12).
+ * Round trips. One message to an own mailbox whose name the account's kept tree resolves (tree-cache.ts: kept by
+ * any tree read of the process, LIST, SELECT, an earlier APPEND), whose UID map is open, on a store with RFC 9404
+ * `Blob/upload`: ONE request (MailBackend.importInOne): `Mailbox/changes` since the kept tree's state and
+ * `Mailbox/get` of the mailbox (the tree still valid? SELECT's rules), the upload, and the `Email/import` of it.
+ * When the tree changed, it is read again: the import stays if the name still names that mailbox with
+ * `mayAddItems`, else it is destroyed (no UID was assigned, no client saw it) and the message goes where the name
+ * points now (the blob is kept), or NO [TRYCREATE] / [NOPERM]. Otherwise (several messages, Cyrus without
+ * Blob/upload, no kept tree): `Mailbox/get`, one upload per message, one `Email/import` request (a listing the
+ * first time a mailbox is used, see target.ts).
  *
- * A session's next single-message APPEND to the same own mailbox saves the `Mailbox/get`: the tree it resolved the
- * name in is kept with its Mailbox state, and the upload travels as RFC 9404 `Blob/upload` in one request with
- * `Mailbox/changes` since that state. Only if those changes touch no mailbox's name, parent or rights (none, or
- * only the RFC 8621 §2 counters) is the kept resolution used; otherwise the tree is read again (the blob is kept).
- * The import still follows the check, as it follows the `Mailbox/get` otherwise. Over stores without Blob/upload
- * (Cyrus) nothing changes.
+ * The import's own states (RFC 8621 §4.8 `oldState`/`newState`) are adopted (sync.ts assignOwn): when the UID map
+ * records `oldState`, it moves to `newState` with the new UID, so no later sync reads the import back or gives it a
+ * second mod-sequence (RFC 7162 §3.1). When the mailbox is the selected one and its view was at `oldState`, the new
+ * message joins the view at once with `* n EXISTS` (RFC 9051 §6.3.12, §7.4.1); otherwise, or when anything else
+ * changed, the view catches up (`Email/changes` and an `Email/get`), which also reports other sessions' changes.
  */
 import { ImapError } from '../../protocol/errors.ts';
 import { formatSequence } from '../../protocol/sequence.ts';
@@ -30,76 +35,91 @@ import type { Session } from '../session.ts';
 import { openTarget, targetMailbox } from './target.ts';
 import { accountOf, inOtherUsers } from '../shared-accounts.ts';
 import { appendLimit } from '../capabilities.ts';
-import type { Changes } from '../../backend/backend.ts';
-import { buildNamespace, findMailbox, type ImapMailbox } from '../mailboxes.ts';
-import { decodeName } from '../names.ts';
-import { assignOwn } from '../sync.ts';
+import type { WriteStates } from '../../backend/backend.ts';
+import { findMailbox, type ImapMailbox } from '../mailboxes.ts';
+import { decodeName, mailboxTree } from '../names.ts';
+import { assignOwn, type OwnImport } from '../sync.ts';
+import { confirmKept, keptTarget } from '../tree-cache.ts';
 
-/** A session's last APPEND target in its own account, resolved in the tree read at Mailbox `state`. */
-interface KeptTarget { name: string; target: ImapMailbox; state: string }
-const keptTargets = new WeakMap<Session, KeptTarget>();
+type Flags = ReturnType<typeof parseFlagArgs>;
 
-/** RFC 8621 §2: server-set counters; a change of only these leaves every name, parent and right as it was. */
-const COUNTERS = new Set(['totalEmails', 'unreadEmails', 'totalThreads', 'unreadThreads']);
-type MailboxChanges = Changes & { updatedProperties: string[] | null };
-const treeUnchanged = (m: MailboxChanges | null): m is MailboxChanges => m !== null && !m.hasMoreChanges
-  && m.created.length === 0 && m.destroyed.length === 0 && m.newState !== ''
-  && (m.updated.length === 0 || (m.updatedProperties !== null && m.updatedProperties.every((p) => COUNTERS.has(p))));
+/** A message already imported by the one-request path (its mailbox, UIDVALIDITY, email id and import states). */
+interface ImportedOne { target: ImapMailbox; uidValidity: number; emailId: string; states: WriteStates | null }
 
 export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise<HandlerResult> {
   const flags = c.messages.map((m) => parseFlagArgs(m.flags));
   if (c.messages.some((m) => m.message.length === 0)) throw ImapError.no('An empty message cannot be appended', 'CANNOT');
   const limit = appendLimit(s); // RFC 7889 §2: over APPENDLIMIT is NO [TOOBIG], before any upload
   if (c.messages.some((m) => m.message.length > limit)) throw ImapError.no(`Message is larger than APPENDLIMIT=${limit}`, 'TOOBIG');
-  const { target, uploaded } = await resolveTarget(s, c);
+  const dates = c.messages.map((m) => utcDate(m.date ?? new Date()));
+  const one = await importInOne(s, c, flags, dates);
+  const target = one?.target ?? await targetMailbox(s, c.mailbox);
   const account = accountOf(s, target); // own or shared account (shared-accounts.ts)
-  const backend = account.backend;
+  let ids: string[];
+  let states = null as WriteStates | null; // (set in a callback: no narrowing to null)
+  let uidValidity: number;
+  if (one && 'emailId' in one) {
+    ({ uidValidity, states } = one);
+    ids = [one.emailId];
+  } else {
+    const backend = account.backend;
+    uidValidity = await openTarget(s, target.info.id, account);
+    const uploaded = one?.uploaded ?? null;
+    const blobIds = uploaded !== null ? [uploaded]
+      : await Promise.all(c.messages.map((m) => uploadOnceMore(() => backend.uploadBlob(m.message))));
+    const known = async () => new Set((await s.config.uidStore.list(account.accountKey, target.info.id)).map((e) => e.emailId));
+    ids = await backend.importBlobs(c.messages.map((_, i) => ({
+      blobId: blobIds[i]!, mailboxIds: [target.info.id], keywords: flags[i]!.keywords, receivedAt: dates[i]!,
+    })), { known, onStates: (x) => { states = x; } });
+  }
   const dest = target.info.id;
-  const uidValidity = await openTarget(s, dest, account);
   const { uidStore } = s.config;
-  const blobIds = uploaded !== null ? [uploaded]
-    : await Promise.all(c.messages.map((m) => uploadOnceMore(() => backend.uploadBlob(m.message))));
-  const known = async () => new Set((await uidStore.list(account.accountKey, dest)).map((e) => e.emailId));
-  const ids = await backend.importBlobs(c.messages.map((m, i) => ({
-    blobId: blobIds[i]!, mailboxIds: [dest], keywords: flags[i]!.keywords, receivedAt: utcDate(m.date ?? new Date()),
-  })), { known });
-  const assigned = await assignOwn(uidStore, account.accountKey, dest, ids); // keeps the cached map (sync.ts)
+  const own: OwnImport = { states };
+  const assigned = await assignOwn(uidStore, account.accountKey, dest, ids, own); // settles the import's states (sync.ts)
   const uids = ids.map((id) => assigned.get(id)!);
   await uidStore.setDeleted(account.accountKey, dest, uids.filter((_, i) => flags[i]!.deleted), true);
   const view = s.selected;
   if (view && view.mailboxId === dest && s.account === account) {
-    await view.refresh(s);
+    // The import was the only change since the view's state: the message joins it (RFC 9051 §7.4.1); else catch up.
+    if (uids.length === 1 && states && own.advanced && own.modseq !== undefined && view.appendOwn(uids[0]!, ids[0]!, own.modseq, states)) {
+      await s.send({ type: 'EXISTS', count: view.exists });
+    } else await view.refresh(s);
     for (const u of uids.filter((_, i) => flags[i]!.deleted)) view.deleted.add(u);
   }
   return { code: { name: 'APPENDUID', data: `${uidValidity} ${formatSequence(uids)}` }, text: 'APPEND completed' };
 }
 
 /**
- * The destination (target.ts rules: NO [TRYCREATE] when missing, NO [NOPERM] without `mayAddItems`), and the blob
- * when it was uploaded together with the check of the session's kept tree (see the header).
+ * The one-request path (see the header): the imported message, or, when it ended without one, the mailbox the name
+ * means now and the blob already uploaded (null: upload it again); null when the path does not apply (nothing sent).
  */
-async function resolveTarget(s: Session, c: CommandOf<'APPEND'>): Promise<{ target: ImapMailbox; uploaded: string | null }> {
-  const name = decodeName(s, c.mailbox);
+async function importInOne(s: Session, c: CommandOf<'APPEND'>, flags: Flags[], dates: string[]): Promise<ImportedOne | { target: ImapMailbox; uploaded: string | null } | null> {
   const home = s.home;
-  if (c.messages.length !== 1 || !home || inOtherUsers(s, name)) return { target: await targetMailbox(s, c.mailbox), uploaded: null };
-  const kept = keptTargets.get(s);
-  let uploaded: string | null = null;
-  if (kept && kept.name === name && home.backend.uploadCheckingMailboxes) {
-    const raw = c.messages[0]!.message;
-    const r = await uploadOnceMore(async () => (await home.backend.uploadCheckingMailboxes!(raw, kept.state)) ?? { blobId: '', mailbox: null });
-    if (r.blobId !== '') uploaded = r.blobId;
-    if (treeUnchanged(r.mailbox)) {
-      kept.state = r.mailbox.newState;
-      if (uploaded !== null) return { target: kept.target, uploaded };
+  const name = decodeName(s, c.mailbox);
+  if (c.messages.length !== 1 || !home || !home.backend.importInOne || inOtherUsers(s, name)) return null;
+  const kept = keptTarget(home, name);
+  if (!kept || !kept.mailbox.info.myRights.mayAddItems) return null;
+  const dest = kept.mailbox.info.id;
+  const { uidStore } = s.config;
+  const opened = await uidStore.openMailbox(home.accountKey, dest);
+  if (opened.syncState === null) return null; // first use: the messages there get their UIDs first (target.ts)
+  const known = async () => new Set((await uidStore.list(home.accountKey, dest)).map((e) => e.emailId));
+  const r = await home.backend.importInOne(c.messages[0]!.message, { mailboxIds: [dest], keywords: flags[0]!.keywords, receivedAt: dates[0]! }, kept.state, { known });
+  if (!r) return null;
+  let target = kept.mailbox;
+  if (!confirmKept(home, kept.state, r.mailbox, r.named, kept.mailbox.info)) {
+    const now = findMailbox(await mailboxTree(s), name); // the tree changed (or the outcome was unknown): read it again
+    if (!now || now.info.id !== dest || !now.info.myRights.mayAddItems) {
+      if (r.emailId !== null) await home.backend.destroyEmails([r.emailId]); // undo: never shown, no UID assigned
+      if (!now) throw ImapError.no(`Mailbox does not exist: ${name}`, 'TRYCREATE');
+      if (!now.info.myRights.mayAddItems) throw ImapError.no(`Permission denied to add messages to ${name}`, 'NOPERM');
+      return { target: now, uploaded: r.blobId };
     }
+    target = now;
   }
-  keptTargets.delete(s);
-  const { state, mailboxes } = await home.backend.listMailboxes();
-  const target = findMailbox(buildNamespace(mailboxes), name);
-  if (!target) throw ImapError.no(`Mailbox does not exist: ${name}`, 'TRYCREATE');
-  if (!target.info.myRights.mayAddItems) throw ImapError.no(`Permission denied to add messages to ${name}`, 'NOPERM');
-  if (state !== '') keptTargets.set(s, { name, target, state });
-  return { target, uploaded };
+  if (r.emailId !== null) return { target, uidValidity: opened.uidValidity, emailId: r.emailId, states: r.states };
+  if (r.error) throw r.error;
+  return { target, uploaded: r.blobId };
 }
 
 /**

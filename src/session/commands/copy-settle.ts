@@ -8,7 +8,7 @@ import { expungedHighest } from '../qresync.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView } from '../view.ts';
 import type { WriteStates } from '../../backend/backend.ts';
-import { assignOwn, passOwnWrite } from '../sync.ts';
+import { assignOwn, expungeOwn, passOwnWrite } from '../sync.ts';
 
 /** The destination side of a COPY/MOVE whose JMAP writes are done. */
 export interface SettledCopy {
@@ -46,7 +46,7 @@ export async function settleCopy(s: Session, view: MailboxView, move: boolean, c
   }
   await s.send({ type: 'status', status: 'OK', code: copyUid, text: 'Moved' });
   const sourceKey = s.account!.accountKey;
-  await uidStore.expunge(sourceKey, view.mailboxId, srcUids);
+  await expungeOwn(uidStore, sourceKey, view.mailboxId, srcUids); // keeps the cached map (sync.ts)
   await uidStore.setDeleted(sourceKey, view.mailboxId, srcUids, false);
   await view.remove(s, new Set(srcUids), true);
   if (!c.sameMailbox) await passOwnWrite(uidStore, sourceKey, view.mailboxId, states, view); // expunged here

@@ -1,7 +1,8 @@
 /**
  * FETCH / UID FETCH (RFC 9051 §6.4.5, §6.4.9) over JMAP.
  *
- * Round-trip budget (DESIGN.md rule 8), per batch of up to 1,000 messages (50 when raw messages are needed):
+ * Round-trip budget (DESIGN.md rule 8), per batch of up to 1,000 messages (50 when raw messages are needed and the
+ * FETCH sets `\Seen`):
  * - one JMAP request of `Email/get` calls: metadata (FLAGS, INTERNALDATE, RFC822.SIZE, THREADID, blobId) for all,
  *   plus `headers` for the messages whose header block is not in the immutable-data cache (DESIGN.md rule 9,
  *   ../../cache/): BODY.PEEK[HEADER.FIELDS (...)] (any client's folder listing) and ENVELOPE are then answered
@@ -10,7 +11,9 @@
  * - one `Email/get` of `preview` for PREVIEW (RFC 8970) not in the blob-derived cache (../blob-cache.ts);
  * - a blob download per message only when body content, BINARY or a BODYSTRUCTURE not in the cache is asked for,
  *   or when a header value is not printable 7-bit (JMAP may have replaced invalid octets, RFC 8621 §4.1.2.1, so
- *   such header blocks come from the raw message). Each blob is downloaded at most once per command.
+ *   such header blocks come from the raw message). Each blob is downloaded at most once per command. Raw messages
+ *   are read in parts of consecutive messages of at most PART_BYTES (RFC 9404 `Blob/get`: one request per part
+ *   where offered, ../raw-messages.ts); a part is answered while the next one is read.
  *
  * CONDSTORE (RFC 7162 §3.1.4): MODSEQ and CHANGEDSINCE (which implies MODSEQ) are CONDSTORE enabling commands;
  * they first read the mailbox's current mod-sequences through one UID-map sync (one `Email/changes`, plus an
@@ -26,7 +29,7 @@ import type { EmailMeta } from '../../backend/backend.ts';
 import { bodyStructure } from '../../backend/mime/bodystructure.ts';
 import { decodeTransfer, toCrlf } from '../../backend/mime/decode.ts';
 import { envelopeOf } from '../../backend/mime/envelope.ts';
-import { parseHeaderBlock } from '../../backend/mime/header.ts';
+import { CR, LF, lineEndAt, parseHeaderBlock } from '../../backend/mime/header.ts';
 import { applyPartial, extractSection, headerFieldsFromRaw, resolvePart } from '../../backend/mime/sections.ts';
 import { parseStructure, type MimePart } from '../../backend/mime/structure.ts';
 import { ImapError } from '../../protocol/errors.ts';
@@ -51,7 +54,20 @@ import type { EmailOrigin } from '../../uidmap/store.ts';
 const BATCH_METADATA = 1000;
 /** Keywords-only FETCH (KEYWORDS_ONLY): `Email/get` of `id` + `keywords`, several calls per request. */
 const BATCH_KEYWORDS = 8000;
+/** Raw messages of a FETCH that sets `\Seen`: read whole per batch (the others come in parts, PART_BYTES). */
 const BATCH_WITH_BLOBS = 50;
+/**
+ * Raw-message octets per part of a batch (a part is one `Blob/get` request where the store offers RFC 9404; a
+ * single bigger message is a part alone). Memory bound of a FETCH of bodies per session: three parts of raw
+ * messages (the one being written, the next one being read, the next batch's first one), i.e. 3 x
+ * max(PART_BYTES, largest message), plus the metadata of two batches.
+ */
+export const PART_BYTES = 4 << 20;
+/**
+ * The first batch of a FETCH starts with smaller parts, doubling up to PART_BYTES: the first responses go out after
+ * a small read (a store without `Blob/get` downloads a part one message at a time).
+ */
+const FIRST_PART_BYTES = PART_BYTES >> 4;
 /** FETCH items answered from the view and the keywords alone (no size, date, blob or thread id of the email). */
 const KEYWORDS_ONLY: ReadonlySet<FetchItem['type']> = new Set<FetchItem['type']>(['UID', 'EMAILID', 'MODSEQ', 'FLAGS']);
 /** RFC 8970 §3.3: a preview MUST NOT exceed 256 characters. */
@@ -77,11 +93,13 @@ export async function fetchCommand(s: Session, c: CommandOf<'FETCH'>): Promise<H
     if (since !== undefined) refs = refs.filter((r) => view.modseqOf(r.uid) > since);
     if (c.vanished) await sendVanishedEarlier(s, view, c.sequence, since!); // RFC 7162 §3.2.6: before any FETCH
   }
-  const batch = need.blob || need.structure ? BATCH_WITH_BLOBS : items.every((i) => KEYWORDS_ONLY.has(i.type)) ? BATCH_KEYWORDS : BATCH_METADATA;
+  // Bodies without \Seen come in parts of PART_BYTES (prepareBatch): a big batch holds no more raw messages.
+  const batch = need.blob || need.structure ? (need.setsSeen ? BATCH_WITH_BLOBS : BATCH_METADATA)
+    : items.every((i) => KEYWORDS_ONLY.has(i.type)) ? BATCH_KEYWORDS : BATCH_METADATA;
   const keywords = need.meta && refs.length >= KEYWORD_CACHE_MIN ? keywordsOf(s.account!, s.config.messageCache?.keywords) : null;
   if (keywords) await keywords.refresh(s.account!.backend);
   const plan = planOf(s, items, need);
-  const prepare = (i: number) => prepareBatch(s, view, refs.slice(i, i + batch), plan, keywords);
+  const prepare = (i: number) => prepareBatch(s, view, refs.slice(i, i + batch), plan, keywords, i === 0 ? FIRST_PART_BYTES : PART_BYTES);
   // One batch ahead, unless the fetch sets \Seen (stored only for data about to be sent): the next batch's JMAP
   // reads overlap this one's encoding and writing. At most two batches in memory.
   const ahead = !need.setsSeen;
@@ -167,7 +185,7 @@ interface Msg {
 const fallbackMessageCache = new MemoryMessageCache();
 
 /** Reads everything one batch needs (JMAP, caches, blobs, implicit \Seen); the returned function sends its FETCH responses. */
-async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], plan: Plan, keywords: AccountKeywords | null): Promise<() => Promise<void>> {
+async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], plan: Plan, keywords: AccountKeywords | null, firstPart: number): Promise<() => Promise<void>> {
   const { items, need } = plan;
   const backend = s.account!.backend;
   const accountKey = s.account!.accountKey;
@@ -210,7 +228,8 @@ async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], p
     }
   }
   const derivedOf = (id: string): BlobDerived => derived.get(id) ?? NOTHING_DERIVED;
-  // Header blocks: the cached ones, and those built or cut below (`blocks`).
+  // Header blocks: the cached ones, and those built from JMAP `headers` (`blocks`); those cut from raw messages live
+  // with their part (completePart).
   const blocks = new Map<string, Uint8Array>();
   const blockOf = (id: string): Uint8Array | undefined => blocks.get(id) ?? cached.get(id)?.header;
   const fresh: CachedMessage[] = [];
@@ -225,26 +244,100 @@ async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], p
   const previewMiss = need.preview ? present.filter((r) => derivedOf(r.emailId).preview === undefined).map((r) => r.emailId) : [];
   const previews = previewMiss.length ? await backend.getPreviews(previewMiss) : new Map<string, string>();
 
-  const blobRefs = present.filter((r) => need.blob || (need.structure && !derivedOf(r.emailId).bodystructure) || (wantBlock && !blockOf(r.emailId)));
-  const blobs = blobRefs.length > 0 ? await downloadAll(s, blobRefs, metaById) : NO_BLOBS;
+  const wanted = (r: MessageRef): boolean => need.blob || (need.structure && !derivedOf(r.emailId).bodystructure) || (wantBlock && !blockOf(r.emailId));
+  const b: Batch = { s, plan, metaById, blockOf, derivedOf, previews, fresh };
+  if (need.setsSeen) {
+    // \Seen is stored before the data is sent (RFC 9051 §6.4.5), and only for data in hand: the batch as one part.
+    const blobRefs = present.filter(wanted);
+    const msgs = await completePart(b, present, blobRefs.length > 0 ? await downloadAll(s, blobRefs, metaById) : NO_BLOBS);
+    const seen = await markSeen(s, present, metaById);
+    return () => emitBatch(s, view, msgs, plan, seen);
+  }
+  const parts = partsOf(present, wanted, metaById, firstPart);
+  if (parts.length <= 1) { // metadata only, or a few bodies: all read now, one batch ahead
+    const blobRefs = parts[0]?.blobs ?? [];
+    const msgs = await completePart(b, present, blobRefs.length > 0 ? await downloadAll(s, blobRefs, metaById) : NO_BLOBS);
+    return () => emitBatch(s, view, msgs, plan, NO_SEEN);
+  }
+  const read = (k: number): Promise<Msg[]> => {
+    const { refs: partRefs, blobs } = parts[k]!;
+    const p = (blobs.length > 0 ? downloadAll(s, blobs, metaById) : Promise.resolve(new Map<string, Uint8Array>())).then((raw) => completePart(b, partRefs, raw));
+    p.catch(() => undefined); // awaited (and its error reported) when its turn comes; never unhandled
+    return p;
+  };
+  // The first part is read now (with the batch's metadata, one batch ahead); each later one while the one before it
+  // is written: at most PART_BYTES being written and PART_BYTES being read (see PART_BYTES).
+  let next: Promise<Msg[]> | null = read(0);
+  return async () => {
+    for (let k = 0; next; k++) {
+      const msgs = await next;
+      next = k + 1 < parts.length ? read(k + 1) : null;
+      await emitBatch(s, view, msgs, plan, NO_SEEN);
+    }
+  };
+}
 
+/** What prepareBatch read for a batch, shared by its parts. */
+interface Batch {
+  s: Session;
+  plan: Plan;
+  metaById: Map<string, EmailMeta>;
+  /** A message's header block: cached, or built from JMAP `headers`. */
+  blockOf: (id: string) => Uint8Array | undefined;
+  derivedOf: (id: string) => BlobDerived;
+  previews: Map<string, string>;
+  /** Header blocks not yet written to the message cache (the next part writes them). */
+  fresh: CachedMessage[];
+}
+
+/**
+ * Consecutive runs of `refs` whose raw messages (those `wanted`) add up to at most `first` octets for the first
+ * run, twice that for the next, ... up to PART_BYTES (a single bigger message is a run alone).
+ */
+function partsOf(refs: MessageRef[], wanted: (r: MessageRef) => boolean, metaById: Map<string, EmailMeta>, first: number): Array<{ refs: MessageRef[]; blobs: MessageRef[] }> {
+  const parts: Array<{ refs: MessageRef[]; blobs: MessageRef[] }> = [];
+  let cur: { refs: MessageRef[]; blobs: MessageRef[] } = { refs: [], blobs: [] };
+  let bytes = 0;
+  let limit = Math.min(first, PART_BYTES);
+  for (const r of refs) {
+    const size = wanted(r) ? metaById.get(r.emailId)?.size ?? 0 : -1;
+    if (size >= 0 && cur.blobs.length > 0 && bytes + size > limit) {
+      parts.push(cur);
+      cur = { refs: [], blobs: [] };
+      bytes = 0;
+      limit = Math.min(limit * 2, PART_BYTES);
+    }
+    cur.refs.push(r);
+    if (size >= 0) { cur.blobs.push(r); bytes += size; }
+  }
+  if (cur.refs.length > 0) parts.push(cur);
+  return parts;
+}
+
+/** The messages of one part with their raw messages: header blocks cut and cached, derived data, BINARY, ids. */
+async function completePart(b: Batch, refs: MessageRef[], blobs: ReadonlyMap<string, Uint8Array>): Promise<Msg[]> {
+  const { s, plan, metaById } = b;
+  const { need } = plan;
+  const accountKey = s.account!.accountKey;
+  const fresh = b.fresh.splice(0);
   const msgs: Msg[] = [];
-  for (const ref of present) {
+  for (const ref of refs) {
     const raw = blobs.get(ref.emailId);
-    const m: Msg = { ref, meta: metaById.get(ref.emailId), raw, root: undefined, header: blockOf(ref.emailId), derived: derivedOf(ref.emailId), binary: undefined };
+    const m: Msg = { ref, meta: metaById.get(ref.emailId), raw, root: undefined, header: b.blockOf(ref.emailId), derived: b.derivedOf(ref.emailId), binary: undefined };
     if (raw) lazyRoot(m, raw);
     if (raw && !m.header) {
-      const block = raw.subarray(0, m.root!.bodyStart);
-      blocks.set(ref.emailId, block);
+      // = the MIME root's bodyStart, without parsing the structure. Not kept past the part: it holds the whole raw
+      // message (the cache gets a copy).
+      const block = raw.subarray(0, headerEnd(raw));
       m.header = block;
       if (m.meta) fresh.push(cachedOf(m.meta, block.slice()));
     }
     msgs.push(m);
   }
-  if (fresh.length > 0) await cache.put(accountKey, fresh);
+  if (fresh.length > 0) await (s.config.messageCache ?? fallbackMessageCache).put(accountKey, fresh);
   if (plan.derives || plan.binary.length > 0) {
     for (const m of msgs) {
-      if (plan.derives && derive(m, need, previews.get(m.ref.emailId)) && m.meta) blobCache.put(accountKey, m.meta.blobId, m.derived);
+      if (plan.derives && derive(m, need, b.previews.get(m.ref.emailId)) && m.meta) blobCache.put(accountKey, m.meta.blobId, m.derived);
       for (const item of plan.binary) binaryOf(m, item.part);
     }
   }
@@ -252,11 +345,23 @@ async function prepareBatch(s: Session, view: MailboxView, refs: MessageRef[], p
     const origins = await originsOf(s, msgs.map((m) => m.ref.emailId));
     for (const m of msgs) m.origin = origins.get(m.ref.emailId);
   }
-  const seen = need.setsSeen ? await markSeen(s, present, metaById) : new Set<number>();
-  return () => emitBatch(s, view, msgs, plan, seen);
+  return msgs;
 }
 
-async function emitBatch(s: Session, view: MailboxView, msgs: Msg[], plan: Plan, seen: Set<number>): Promise<void> {
+/**
+ * End of the top-level header block: after the first empty line (CRLF or bare LF), else the end of the message.
+ * The same offset as parseHeaderBlock(raw, 0, raw.length).end (../../backend/mime/header.ts), which the MIME
+ * root's bodyStart is, without reading the fields.
+ */
+export function headerEnd(raw: Uint8Array): number {
+  for (let p = 0; p < raw.length;) {
+    if (raw[p] === LF || (raw[p] === CR && p + 1 < raw.length && raw[p + 1] === LF)) return lineEndAt(raw, p, raw.length);
+    p = lineEndAt(raw, p, raw.length);
+  }
+  return raw.length;
+}
+
+async function emitBatch(s: Session, view: MailboxView, msgs: Msg[], plan: Plan, seen: ReadonlySet<number>): Promise<void> {
   const { items, need } = plan;
   const condstore = seen.size > 0 && isCondstore(s);
   const qresync = seen.size > 0 && isQresync(s);
@@ -311,6 +416,7 @@ function planOf(s: Session, items: FetchItem[], need: Need): Plan {
 }
 
 const NO_BLOBS: ReadonlyMap<string, Uint8Array> = new Map();
+const NO_SEEN: ReadonlySet<number> = new Set();
 
 /** The blob-derived data of a message when the command needs none (never written: frozen). */
 const NOTHING_DERIVED: BlobDerived = Object.freeze({});
