@@ -12,6 +12,7 @@ import { RawClient } from '../helpers/raw-client.ts';
 import { jmapBasicAuthenticator } from '../../src/auth/jmap-basic.ts';
 import { startNodeGateway } from '../../src/transport/node-gateway.ts';
 import { SqliteUidStore } from '../../src/uidmap/sqlite.ts';
+import { modseqs } from '../helpers/fetch-lines.ts';
 
 let bed: TestBed;
 /** Run once, just before the next `Email/set` carrying `ifInState` goes to JMAP (to inject a racing change). */
@@ -54,14 +55,6 @@ function highest(lines: string[]): number {
   const m = lines.map((l) => /\[HIGHESTMODSEQ (\d+)\]/.exec(l)).find((x) => x);
   assert.ok(m, `no HIGHESTMODSEQ in ${JSON.stringify(lines)}`);
   return Number(m[1]);
-}
-
-/** seq -> MODSEQ of the FETCH responses among the lines. */
-function modseqs(lines: string[]): Map<number, number> {
-  return new Map(lines.flatMap((l) => {
-    const m = /^\* (\d+) FETCH \(.*MODSEQ \((\d+)\)/.exec(l);
-    return m ? [[Number(m[1]), Number(m[2])] as const] : [];
-  }));
 }
 
 async function setKeyword(emailId: string, keyword: string, on: boolean): Promise<void> {

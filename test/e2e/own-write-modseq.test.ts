@@ -10,6 +10,7 @@ import { after, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdOf, jmap, startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { fetches, modseqs } from '../helpers/fetch-lines.ts';
 
 const N = 4;
 const T0 = Date.UTC(2024, 0, 1);
@@ -34,18 +35,6 @@ async function login(bed: TestBed): Promise<RawClient> {
   await c.line();
   await c.command('l', `LOGIN "${bed.user}" "${bed.password}"`);
   return c;
-}
-
-const fetches = (lines: string[]): string[] => lines.filter((l) => /^\* \d+ FETCH /.test(l));
-
-/** seq -> MODSEQ of the FETCH responses among the lines. */
-function modseqs(lines: string[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const l of lines) {
-    const m = /^\* (\d+) FETCH \(.*MODSEQ \((\d+)\)/.exec(l);
-    if (m) out.set(Number(m[1]), Number(m[2]));
-  }
-  return out;
 }
 
 const modseqOf = async (c: RawClient, seq: number): Promise<number> => {

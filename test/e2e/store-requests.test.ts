@@ -18,6 +18,7 @@ import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdOf, jmap, startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { fetches, modseqs } from '../helpers/fetch-lines.ts';
 
 type Call = [string, Record<string, unknown>, string];
 
@@ -123,18 +124,6 @@ async function setKeywords(id: string, patch: Record<string, true | null>): Prom
   const update = Object.fromEntries(Object.entries(patch).map(([k, v]) => [`keywords/${k}`, v]));
   const [[, res]] = await jmap(bed, [['Email/set', { accountId, update: { [id]: update } }, 'w']]) as [[string, Record<string, unknown>, string]];
   assert.ok(res.updated && id in (res.updated as object), JSON.stringify(res));
-}
-
-const fetches = (lines: string[]): string[] => lines.filter((l) => /^\* \d+ FETCH /.test(l));
-
-/** seq -> MODSEQ of the FETCH responses among the lines. */
-function modseqs(lines: string[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const l of lines) {
-    const m = /^\* (\d+) FETCH \(.*MODSEQ \((\d+)\)/.exec(l);
-    if (m) out.set(Number(m[1]), Number(m[2]));
-  }
-  return out;
 }
 
 test('a keyword STORE is one request (Email/get + Email/set); a \\Deleted-only .SILENT STORE is none', async () => {

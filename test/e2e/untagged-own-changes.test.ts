@@ -17,6 +17,7 @@ import { after, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountIdOf, jmap, startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { fetches } from '../helpers/fetch-lines.ts';
 
 const N = 8;
 const T0 = Date.UTC(2024, 0, 1);
@@ -43,7 +44,6 @@ async function login(bed: TestBed): Promise<RawClient> {
   return c;
 }
 
-const fetches = (lines: string[]): string[] => lines.filter((l) => /^\* \d+ FETCH /.test(l));
 const num = (re: RegExp, lines: string[]): number => {
   const m = lines.map((l) => re.exec(l)).find((x) => x);
   assert.ok(m, `${re} not in ${JSON.stringify(lines)}`);

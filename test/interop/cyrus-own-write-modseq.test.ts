@@ -9,21 +9,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cyrusAvailable, seedViaJmap, startCyrusBed, type CyrusBed } from '../helpers/cyrus.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { fetches, modseqs } from '../helpers/fetch-lines.ts';
 
 function message(i: number): Uint8Array {
   return new TextEncoder().encode(`From: w${i}@example.org\r\nSubject: cyrus modseq ${i}\r\nMessage-ID: <cw${i}@example.org>\r\n\r\nbody ${i}\r\n`);
 }
-
-/** seq -> MODSEQ of the FETCH responses among the lines (one line per response: no literals asked for). */
-function modseqs(lines: string[]): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const l of lines) {
-    const m = /^\* (\d+) FETCH \(.*MODSEQ \((\d+)\)/.exec(l);
-    if (m) out.set(Number(m[1]), Number(m[2]));
-  }
-  return out;
-}
-const fetches = (lines: string[]): string[] => lines.filter((l) => /^\* \d+ FETCH /.test(l));
 
 if (cyrusAvailable('own-write MODSEQ over Cyrus')) {
   let bed: CyrusBed;

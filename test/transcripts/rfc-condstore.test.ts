@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestBed, type TestBed } from '../helpers/gateway.ts';
 import { RawClient } from '../helpers/raw-client.ts';
+import { modseqs } from '../helpers/fetch-lines.ts';
 
 let bed: TestBed;
 
@@ -34,14 +35,6 @@ const num = (re: RegExp, lines: string[]): number => {
   assert.ok(m, `${re} not in ${JSON.stringify(lines)}`);
   return Number(m[1]);
 };
-
-/** seq -> MODSEQ of the FETCH responses. */
-function modseqs(lines: string[]): Map<number, number> {
-  return new Map(lines.flatMap((l) => {
-    const m = /^\* (\d+) FETCH \(.*MODSEQ \((\d+)\)/.exec(l);
-    return m ? [[Number(m[1]), Number(m[2])] as const] : [];
-  }));
-}
 
 test('RFC 7162 §3.1.2 STATUS (HIGHESTMODSEQ) and §3.1.2.1 / §3.1.8 SELECT (CONDSTORE): one HIGHESTMODSEQ', async () => {
   const c = await login();
