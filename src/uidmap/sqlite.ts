@@ -2,14 +2,16 @@
  * SqliteUidStore: the default UidStore on Node (better-sqlite3), safe to share between gateway processes on one
  * machine through one database file (DESIGN.md rules 1-3).
  *
- * - WAL journal, `busy_timeout`. Durability: a write that hands out UIDs (`assign`, a sync's commit that assigns,
- *   a new mailbox's UIDVALIDITY, `resetMailbox`, `setOrigins`) commits with `synchronous=FULL` (fsync), so a UID
- *   shown to a client survives a power loss (DESIGN.md rule 1). The others (touch, expunge, `\Deleted`, the sync
- *   state) commit with `synchronous=NORMAL`: no fsync, like Dovecot's `mail_fsync=optimized` for flag changes. A
- *   process crash loses nothing (the WAL is in the OS); a power loss can lose the last of them, never out of order
- *   (the WAL is replayed as a prefix, and every fsync covers the writes before it). What they lose is re-derived
- *   from JMAP by the next sync (the recorded sync state goes back with them), except mod-sequences: a client may
- *   have seen one. So every mod-sequence issued is at most the mailbox's durable `ceiling` (a normal write that
+ * - WAL journal, `busy_timeout`. Durability: a write whose loss nothing could re-derive commits with
+ *   `synchronous=FULL` (fsync) before any client sees it: UIDs handed out (`assign`, a sync's commit that assigns;
+ *   DESIGN.md rule 1), removals (`expunge`, a commit that expunges: a lost one would bring an expunged UID back if
+ *   the email returned before the next sync, RFC 9051 §2.3.1.1), `\Deleted` and the gateway's own `touch` (they live
+ *   only here), a new UIDVALIDITY, `resetMailbox`, `setOrigins`. What JMAP can give again commits with
+ *   `synchronous=NORMAL`, no fsync: the recorded sync state (`advanceSyncState`, `setSyncState`) and a sync's commit
+ *   of other writers' keyword changes. A process crash loses nothing (the WAL is in the OS); a power loss can lose
+ *   the last of them, never out of order (the WAL is replayed as a prefix, and every fsync covers the writes before
+ *   it), and the next sync re-derives them from JMAP since the older state that went back with them, except
+ *   mod-sequences: a client may have seen one. So every mod-sequence issued is at most the mailbox's durable `ceiling` (a normal write that
  *   would pass it becomes a FULL one that raises it by CEILING_STEP), and after an OS restart (Linux boot_id
  *   changed since the store was last opened) `highest` jumps to `ceiling` before any write: a lost mod-sequence
  *   is never reused for another change (RFC 7162 §3.1: strictly increasing as clients saw them).
@@ -314,7 +316,7 @@ export class SqliteUidStore implements UidStore {
       this.q.setSync.run(c.syncState, box.mbox);
       this.q.bumpVersion.run(box.mbox);
       return { state: stateOf(this.q.mailbox.get(account, mailboxId)!), assigned };
-    }, c.assign.length > 0);
+    }, c.assign.length + c.expunge.length > 0);
   }
 
   async list(account: string, mailboxId: string): Promise<UidEntry[]> {
@@ -326,7 +328,7 @@ export class SqliteUidStore implements UidStore {
     return this.write(() => {
       const box = this.q.mailbox.get(account, mailboxId); // an unknown mailbox has nothing live: not created
       return box ? this.expungeIn(box.mbox, uids, this.modseqOnce(box.mbox), at) : [];
-    });
+    }, true);
   }
 
   /** `expunge` inside a write transaction; bumps the sync version once when a live entry went. Returns the removed UIDs ascending. */
@@ -355,7 +357,7 @@ export class SqliteUidStore implements UidStore {
       const box = this.ensureMailbox(account, mailboxId);
       this.touchIn(box.mbox, uids, this.modseqOnce(box.mbox));
       return stateOf(this.q.mailbox.get(account, mailboxId)!).highestModseq;
-    });
+    }, true);
   }
 
   async vanished(account: string, mailboxId: string, sinceModseq: number): Promise<number[]> {
@@ -400,7 +402,7 @@ export class SqliteUidStore implements UidStore {
       const { mbox } = this.ensureMailbox(account, mailboxId);
       const stmt = deleted ? this.q.flagDeleted : this.q.unflagDeleted;
       for (const uid of uids) stmt.run(mbox, uid);
-    });
+    }, true);
   }
 
   async setOrigins(account: string, origins: Map<string, EmailOrigin>): Promise<void> {
