@@ -129,6 +129,7 @@ async function setKeywords(id: string, patch: Record<string, true | null>): Prom
 test('a keyword STORE is one request (Email/get + Email/set); a \\Deleted-only .SILENT STORE is none', async () => {
   const box = await mailboxWith('counts', 3, { 1: ['$seen'], 3: ['$flagged'] });
   const c = await session('counts');
+  await c.command('f0', 'FETCH 1:3 FLAGS'); // the client knows the flags it changes (and so does the gateway)
 
   const flag = await counted(c, 'a', 'UID STORE 2 +FLAGS.SILENT (\\Flagged)');
   assert.deepEqual(flag.lines, ['a OK STORE completed']);
@@ -159,6 +160,20 @@ test('a keyword STORE is one request (Email/get + Email/set); a \\Deleted-only .
   // This session is not told its own changes again (RFC 9051 §6.4.6: with .SILENT it determined them itself).
   assert.deepEqual(fetches(await c.command('n', 'NOOP')), []);
   assert.deepEqual((await c.command('i', 'FETCH 1:3 FLAGS')).slice(0, -1), expected);
+});
+
+test('keywords not known, or a change that changes nothing: read first, and nothing written where nothing changes', async () => {
+  await mailboxWith('predict', 2, { 2: ['$flagged'] });
+  const c = await session('predict');
+  const unknown = await counted(c, 'a', 'UID STORE 1 +FLAGS.SILENT (\\Flagged)'); // never shown: not known
+  assert.deepEqual(unknown.requests, [['Email/get'], ['Email/get', 'Email/set']]);
+  await c.command('f', 'FETCH 2 FLAGS');
+  // Already set: a store may count an update that changes nothing as a change (Cyrus 3.6 moves its state), and a
+  // later sync would then give the message a MODSEQ for nothing (RFC 7162 §3.1): no write at all.
+  const noop = await counted(c, 'b', 'UID STORE 2 +FLAGS.SILENT (\\Flagged)');
+  assert.deepEqual(noop.requests, [['Email/get']]);
+  const known = await counted(c, 'c', 'UID STORE 1 -FLAGS.SILENT (\\Flagged)'); // learned from its own STORE
+  assert.deepEqual(known.requests, [['Email/get', 'Email/set']]);
 });
 
 test('a \\Deleted-only .SILENT STORE (no request) does not hide a JMAP change the client was not told of', async () => {
@@ -263,6 +278,7 @@ test('a store refusing one email: NO, and no keyword nor \\Deleted changed on an
 test('an email already gone from JMAP: skipped by a keyword STORE; a .SILENT \\Deleted costs nothing and the message is expunged', async () => {
   const box = await mailboxWith('gone', 2);
   const c = await session('gone');
+  await c.command('f0', 'FETCH 1:2 FLAGS');
   await jmap(bed, [['Email/set', { accountId, destroy: [box.emails[0]] }, 'd']]);
   const r = await counted(c, 'a', 'STORE 1:2 +FLAGS (\\Flagged)');
   assert.deepEqual(r.lines, ['* 2 FETCH (FLAGS (\\Flagged))', 'a OK STORE completed']);
@@ -279,6 +295,7 @@ test('without the right to set \\Seen (RFC 8621 myRights): +FLAGS (\\Seen) passe
   rights.set(box.id, { maySetSeen: false });
   try {
     const c = await session('no-seen');
+    await c.command('f0', 'FETCH 1:2 FLAGS');
     assert.deepEqual(await c.command('a', 'STORE 1 +FLAGS (\\Seen)'), ['* 1 FETCH (FLAGS (\\Seen))', 'a OK STORE completed']);
     assert.match((await c.command('b', 'STORE 2 +FLAGS (\\Seen)')).at(-1)!, /^b NO \[NOPERM\] /);
     const flag = await counted(c, 'c', 'STORE 2 +FLAGS (\\Flagged)');

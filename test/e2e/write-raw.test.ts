@@ -87,7 +87,7 @@ describe('STORE', () => {
       '* 3 FETCH (FLAGS (\\Flagged custom $Forwarded))',
       'a OK STORE completed',
     ]);
-    assert.equal(add.cost, 1, 'one request: Email/get + Email/set (the keywords before the write read in it)');
+    assert.equal(add.cost, 2, 'keywords never shown (not known): read first, then Email/get + Email/set (store.ts)');
     assert.deepEqual((await c.command('b', 'STORE 3 -FLAGS (custom \\Flagged)')), ['* 3 FETCH (FLAGS ($Forwarded))', 'b OK STORE completed']);
     assert.deepEqual((await c.command('c', 'STORE 2 FLAGS (\\Answered \\Deleted)')), ['* 2 FETCH (FLAGS (\\Answered \\Deleted))', 'c OK STORE completed']);
     assert.deepEqual((await c.command('d', 'STORE 1 FLAGS.SILENT (\\Draft)')), ['d OK STORE completed']);

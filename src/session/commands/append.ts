@@ -38,6 +38,7 @@ import { appendLimit } from '../capabilities.ts';
 import type { WriteStates } from '../../backend/backend.ts';
 import { findMailbox, type ImapMailbox } from '../mailboxes.ts';
 import { decodeName, mailboxTree } from '../names.ts';
+import { noteKeywords } from '../known-keywords.ts';
 import { assignOwn, type OwnImport } from '../sync.ts';
 import { confirmKept, keptTarget } from '../tree-cache.ts';
 
@@ -67,7 +68,7 @@ export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise
     const uploaded = one?.uploaded ?? null;
     const blobIds = uploaded !== null ? [uploaded]
       : await Promise.all(c.messages.map((m) => uploadOnceMore(() => backend.uploadBlob(m.message))));
-    const known = async () => new Set((await s.config.uidStore.list(account.accountKey, target.info.id)).map((e) => e.emailId));
+    const known = await knownBefore(s, account.accountKey, target.info.id);
     ids = await backend.importBlobs(c.messages.map((_, i) => ({
       blobId: blobIds[i]!, mailboxIds: [target.info.id], keywords: flags[i]!.keywords, receivedAt: dates[i]!,
     })), { known, onStates: (x) => { states = x; } });
@@ -77,6 +78,7 @@ export async function appendCommand(s: Session, c: CommandOf<'APPEND'>): Promise
   const own: OwnImport = { states };
   const assigned = await assignOwn(uidStore, account.accountKey, dest, ids, own); // settles the import's states (sync.ts)
   const uids = ids.map((id) => assigned.get(id)!);
+  ids.forEach((id, i) => noteKeywords(s, id, flags[i]!.keywords)); // what a STORE may predict from (known-keywords.ts)
   await uidStore.setDeleted(account.accountKey, dest, uids.filter((_, i) => flags[i]!.deleted), true);
   const view = s.selected;
   if (view && view.mailboxId === dest && s.account === account) {
@@ -103,7 +105,7 @@ async function importInOne(s: Session, c: CommandOf<'APPEND'>, flags: Flags[], d
   const { uidStore } = s.config;
   const opened = await uidStore.openMailbox(home.accountKey, dest);
   if (opened.syncState === null) return null; // first use: the messages there get their UIDs first (target.ts)
-  const known = async () => new Set((await uidStore.list(home.accountKey, dest)).map((e) => e.emailId));
+  const known = await knownBefore(s, home.accountKey, dest, opened.uidNext);
   const r = await home.backend.importInOne(c.messages[0]!.message, { mailboxIds: [dest], keywords: flags[0]!.keywords, receivedAt: dates[0]! }, kept.state, { known });
   if (!r) return null;
   let target = kept.mailbox;
@@ -120,6 +122,16 @@ async function importInOne(s: Session, c: CommandOf<'APPEND'>, flags: Flags[], d
   if (r.emailId !== null) return { target, uidValidity: opened.uidValidity, emailId: r.emailId, states: r.states };
   if (r.error) throw r.error;
   return { target, uploaded: r.blobId };
+}
+
+/**
+ * The read-back's "already there" (import-readback.ts): the emails the map had BEFORE the import was sent, i.e. under
+ * the UIDNEXT noted now. Read after a failure, the whole map could hold this very import, synced meanwhile by another
+ * session (IDLE, NOOP) while the answer was late: the read-back would skip it and import the message again.
+ */
+async function knownBefore(s: Session, accountKey: string, mailboxId: string, uidNext?: number): Promise<() => Promise<Set<string>>> {
+  const below = uidNext ?? (await s.config.uidStore.openMailbox(accountKey, mailboxId)).uidNext;
+  return async () => new Set((await s.config.uidStore.list(accountKey, mailboxId)).filter((e) => e.uid < below).map((e) => e.emailId));
 }
 
 /**

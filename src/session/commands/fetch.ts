@@ -40,6 +40,7 @@ import type { HandlerResult } from '../dispatch.ts';
 import type { Session } from '../session.ts';
 import type { MailboxView, MessageRef } from '../view.ts';
 import { cachedMeta, KEYWORD_CACHE_MIN, keywordsOf, type AccountKeywords } from '../keyword-cache.ts';
+import { noteKeywords } from '../known-keywords.ts';
 import { forEachRaw, rawSourceOf } from '../raw-messages.ts';
 import { enableCondstore, freshModseqs, guardHighestModseq, isCondstore, isQresync } from '../condstore.ts';
 import { sendVanishedEarlier } from '../qresync.ts';
@@ -368,6 +369,8 @@ async function emitBatch(s: Session, view: MailboxView, msgs: Msg[], plan: Plan,
   for (const m of msgs) {
     const out: FetchResponseItem[] = [];
     for (let i = 0; i < items.length; i++) respond(view, m, items[i]!, plan.scopes[i]!, out);
+    // A few messages' keywords: what a later STORE may predict from (known-keywords.ts; big FETCHes fill the cache).
+    if (plan.flags && m.meta && msgs.length < KEYWORD_CACHE_MIN) noteKeywords(s, m.ref.emailId, m.meta.keywords);
     if (need.setsSeen && !plan.flags && m.meta) {
       out.push({ type: 'FLAGS', flags: view.flagsOf(m.ref.uid, m.meta.keywords) }); // RFC 9051 §6.4.5: \Seen was set
     }

@@ -10,15 +10,18 @@
  * session's own change again (view.ts `shown`). Three ways, by what the command needs to know first:
  *
  * - Write first (FLAGS/+FLAGS/-FLAGS with keywords, no UNCHANGEDSINCE, at most WRITE_FIRST_MAX messages, rights
- *   for every change it could make): ONE request. The patch needs no current keywords (+FLAGS `keywords/<k>: true`,
+ *   for every change it could make, and every message's keywords as last learned (known-keywords.ts: the session's
+ *   own APPEND/STORE, else the keyword cache) show that the command really changes it): ONE request. The patch needs no current keywords (+FLAGS `keywords/<k>: true`,
  *   -FLAGS `keywords/<k>: null`, FLAGS the whole `keywords`); the `Email/get` before each `Email/set` in that
  *   request gives the keywords just before the write (KeywordWriteReport), from which come what really changed and
  *   the flags after. When another writer came between the two (the states differ) that is not known: the flags
  *   are read again (one request, only without .SILENT) and every written message counts as changed, with no state
  *   recorded (a second mod-sequence at worst, never a change without one). Emails gone from the store (`notFound`)
- *   are skipped. An update that changes nothing may still move the store's Email state (Cyrus 3.6 does): that
- *   write's states are recorded all the same (sync.ts settleOwnWrite / passOwnWrite), so no sync of this mailbox
- *   gives such a message a mod-sequence for it.
+ *   are skipped. An update that changes nothing may still move the store's Email state (Cyrus 3.6 does), and a
+ *   sync that cannot be moved past it (the map was behind, or the email is in another mailbox too) would give the
+ *   message a mod-sequence for nothing: hence the prediction above. When it was wrong (another writer changed the
+ *   email since it was learned), the write's states are still recorded when they can be (sync.ts settleOwnWrite /
+ *   passOwnWrite); otherwise a second mod-sequence, for a message another writer did change.
  * - `\Deleted` only, .SILENT, without CONDSTORE: no JMAP request at all (no FLAGS to send, no MODSEQ to report).
  *   The client's known flags (view.ts `shown`) become those it knew with `\Deleted` changed: what it determined
  *   itself (RFC 9051 §6.4.6). A message whose email is already gone from JMAP (not known without asking) gets the
@@ -26,7 +29,7 @@
  * - Read first (everything else): one `Email/get` of the current keywords, then, when anything changes, one
  *   request of `Email/get` + `Email/set` (and one more to revert on a partial failure). For UNCHANGEDSINCE (the
  *   mod-sequence check must come first), a non-silent or CONDSTORE `\Deleted`-only STORE (the keywords are needed
- *   for FLAGS), more than WRITE_FIRST_MAX messages, and a mailbox whose rights (RFC 8621 §2 myRights) forbid a
+ *   for FLAGS), more than WRITE_FIRST_MAX messages, keywords not known or not changed, and a mailbox whose rights (RFC 8621 §2 myRights) forbid a
  *   change the command could make: RFC 4314 §4 checks the rights of the flags a STORE "modifies", so
  *   `+FLAGS (\Seen)` on a message already seen passes without maySetSeen; only the read tells, and this way keeps
  *   that answer.
@@ -47,6 +50,8 @@ import { parseFlagArgs, type FlagArgs } from '../flag-args.ts';
 import type { Session } from '../session.ts';
 import { flagsKey, type MessageRef } from '../view.ts';
 import { passOwnWrite, settleOwnWrite } from '../sync.ts';
+import { keywordsOf } from '../keyword-cache.ts';
+import { knownKeywords, noteKeywords } from '../known-keywords.ts';
 
 type Store = CommandOf<'STORE'>;
 
@@ -70,7 +75,7 @@ export async function storeCommand(s: Session, c: Store): Promise<HandlerResult>
   const want = parseFlagArgs(c.flags);
   if (c.unchangedSince === undefined && rightsCoverAll(view.mailbox.info.myRights, c, want, deletedFlips(s, c, want, refs).length > 0)) {
     if (c.action === 'replace' || want.keywords.length > 0) {
-      if (refs.length <= WRITE_FIRST_MAX) return storeWritingFirst(s, c, want, refs);
+      if (refs.length <= WRITE_FIRST_MAX && changesEvery(s, c, want, refs)) return storeWritingFirst(s, c, want, refs);
     } else if (c.silent && !isCondstore(s)) return storeDeletedSilently(s, c, want, refs);
   }
   for (let attempt = 1; ; attempt++) {
@@ -80,6 +85,21 @@ export async function storeCommand(s: Session, c: Store): Promise<HandlerResult>
       if (c.unchangedSince === undefined || !isStateMismatch(err) || attempt >= CONDITIONAL_ATTEMPTS) throw err;
     }
   }
+}
+
+/**
+ * Whether every message's keywords, as last learned (the session's own APPEND/STORE, else the account's keyword
+ * cache), would really change: only then is the write sent without reading first (known-keywords.ts: a write that
+ * changes nothing may still count as a change on the store). Unknown keywords: read first.
+ */
+function changesEvery(s: Session, c: Store, want: FlagArgs, refs: MessageRef[]): boolean {
+  const cache = keywordsOf(s.account!, s.config.messageCache?.keywords);
+  return refs.every((r) => {
+    const cur = knownKeywords(s, r.emailId) ?? cache.get(r.emailId);
+    if (cur === undefined) return false;
+    const p = planKeywords(cur.map((k) => k.toLowerCase()), c.action, want.keywords);
+    return p.add.length + p.remove.length > 0;
+  });
 }
 
 /** The read-first way (see the header): UNCHANGEDSINCE, restricted rights, keywords needed for the answer. */
@@ -233,6 +253,7 @@ async function answer(s: Session, c: Store, o: Outcome): Promise<HandlerResult> 
   // patch changed is among them, so the map may move past the write (sync.ts settleOwnWrite).
   const flipped = new Set(o.flip);
   const touched = o.live.filter((r) => o.changedIds.has(r.emailId) || flipped.has(r.uid)).map((r) => r.uid);
+  for (const r of o.live) noteKeywords(s, r.emailId, o.after.get(r.uid)!);
   await settle(s, touched, o.states);
 
   const condstore = isCondstore(s);
