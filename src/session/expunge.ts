@@ -19,9 +19,11 @@ import { lowerBound } from '../protocol/sequence.ts';
 export async function expungeDeleted(s: Session, view: MailboxView, uids: Set<number> | null, report: boolean): Promise<number[]> {
   const account = s.account!;
   // RFC 9051 §6.4.3: every message with \Deleted goes, whichever session set it (the flag lives in the UID store).
-  view.deleted = await s.config.uidStore.getDeleted(account.accountKey, view.mailboxId);
+  // The view's own set stays as the client knows it: the next catch-up reports other sessions' changes to the
+  // messages that stay (view.ts deletedFlips, RFC 9051 §7.5.2).
+  const deletedNow = await s.config.uidStore.getDeleted(account.accountKey, view.mailboxId);
   const victims: Array<{ uid: number; emailId: string }> = [];
-  const marked = [...view.deleted].filter((u) => uids === null || uids.has(u)).sort((a, b) => a - b);
+  const marked = [...deletedNow].filter((u) => uids === null || uids.has(u)).sort((a, b) => a - b);
   for (const uid of marked) {
     const i = lowerBound(view.uids, uid);
     if (view.uids[i] === uid) victims.push({ uid, emailId: view.emailIds[i]! });

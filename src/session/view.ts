@@ -151,7 +151,8 @@ export class MailboxView {
     });
     if (ids.length === 0) return;
     if (isCondstore(s)) await freshModseqs(s);
-    await this.reportFlagChanges(s, await s.account!.backend.getEmails(ids), (u) => uids.includes(u));
+    const flips = new Set(uids);
+    await this.reportFlagChanges(s, await s.account!.backend.getEmails(ids), (u) => flips.has(u));
   }
 
   /** Unsolicited FETCH FLAGS for messages the client knew whose keywords changed elsewhere (RFC 9051 §7.5.2). */

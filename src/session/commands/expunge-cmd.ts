@@ -14,8 +14,6 @@ export async function expungeCommand(s: Session, c: CommandOf<'EXPUNGE'>): Promi
   const view = s.selected!;
   if (view.readOnly) throw view.readOnlyError();
   const only = c.uid ? new Set(view.resolve(c.sequence, true).map((r) => r.uid)) : null;
-  const account = s.account!;
-  view.deleted = await s.config.uidStore.getDeleted(account.accountKey, view.mailboxId);
   const gone = await expungeDeleted(s, view, only, true);
   const code = await expungedHighest(s, gone.length); // RFC 7162 §3.2.7 / §3.2.9: [HIGHESTMODSEQ] under QRESYNC
   if (code) return { code, text: 'EXPUNGE completed' };
