@@ -34,7 +34,6 @@ export async function expungeDeleted(s: Session, view: MailboxView, uids: Set<nu
   const gone = victims.map((v) => v.uid);
   const { uidStore } = s.config;
   await expungeOwn(uidStore, account.accountKey, view.mailboxId, gone); // keeps the cached map (sync.ts)
-  await uidStore.setDeleted(account.accountKey, view.mailboxId, gone, false);
   await view.remove(s, new Set(gone), report);
   // Every email the write changed was a victim, now expunged here: the map may move past the write, so other
   // sessions' catch-ups commit nothing for it; a view that reported the expunge moves too when that is provable

@@ -88,7 +88,8 @@ export interface UidStore {
 
   /**
    * Remove live entries (the messages were expunged from the mailbox). Their UIDs are never issued again,
-   * and their email ids get new UIDs if they come back. They get one new mod-sequence, kept for `vanished`.
+   * and their email ids get new UIDs if they come back. They get one new mod-sequence, kept for `vanished`, and
+   * lose their `\Deleted` flag (getDeleted) in the same transaction.
    *
    * Returns the UIDs this call removed from the live map, ascending, decided in the same transaction as the
    * removal: a UID that was not live (never assigned, or already expunged, also by a concurrent writer) is not in

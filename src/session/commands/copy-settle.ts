@@ -47,7 +47,6 @@ export async function settleCopy(s: Session, view: MailboxView, move: boolean, c
   await s.send({ type: 'status', status: 'OK', code: copyUid, text: 'Moved' });
   const sourceKey = s.account!.accountKey;
   await expungeOwn(uidStore, sourceKey, view.mailboxId, srcUids); // keeps the cached map (sync.ts)
-  await uidStore.setDeleted(sourceKey, view.mailboxId, srcUids, false);
   await view.remove(s, new Set(srcUids), true);
   if (!c.sameMailbox) await passOwnWrite(uidStore, sourceKey, view.mailboxId, states, view); // expunged here
   if (c.sameMailbox) await view.refresh(s);
