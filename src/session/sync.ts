@@ -330,11 +330,7 @@ function afterAssign(hit: MailboxSnapshot, now: MailboxUidState, assigned: Reado
   fresh.sort((a, b) => a.uid - b.uid);
   if (fresh.length === 0 || !fresh.every((e, i) => e.uid === hit.uidNext + i)) return null; // none new: `hit` is still the map
   if (now.uidNext !== hit.uidNext + fresh.length || now.highestModseq !== hit.highestModseq + 1) return null;
-  const entries = hit.entries.concat(fresh);
-  moveIndex(hit.entries, entries, [], fresh);
-  const cols = columnCache.get(hit.entries);
-  if (cols) columnCache.set(entries, { uids: cols.uids.concat(fresh.map((e) => e.uid)), emailIds: cols.emailIds.concat(fresh.map((e) => e.emailId)) });
-  return { ...now, entries, modseqs: hit.modseqs.concat(fresh.map(() => now.highestModseq)) };
+  return { ...now, ...applied(hit, [], NOTHING, fresh, now.highestModseq) };
 }
 
 /**
@@ -356,15 +352,11 @@ function afterTouch(hit: MailboxSnapshot, now: MailboxUidState, uids: ReadonlySe
  */
 function afterExpunge(hit: MailboxSnapshot, now: MailboxUidState, removed: number[]): MailboxSnapshot | null {
   if (removed.length === 0) return sameState(now, hit) ? hit : null;
-  const at = removed.map((u) => uidIndex(hit.entries, u));
-  if (at.some((i) => i < 0) || now.highestModseq !== hit.highestModseq + 1 || now.uidNext !== hit.uidNext) return null;
-  const drop = new Set(at);
-  const entries = hit.entries.filter((_, i) => !drop.has(i));
-  moveIndex(hit.entries, entries, at.map((i) => hit.entries[i]!), []);
-  const cols = columnCache.get(hit.entries);
-  if (cols) columnCache.set(entries, { uids: cols.uids.filter((_, i) => !drop.has(i)), emailIds: cols.emailIds.filter((_, i) => !drop.has(i)) });
-  return { ...now, entries, modseqs: hit.modseqs.filter((_, i) => !drop.has(i)) };
+  if (removed.some((u) => uidIndex(hit.entries, u) < 0) || now.highestModseq !== hit.highestModseq + 1 || now.uidNext !== hit.uidNext) return null;
+  return { ...now, ...applied(hit, removed, NOTHING, [], now.highestModseq) };
 }
+
+const NOTHING: ReadonlySet<string> = new Set();
 
 /** Index of `uid` in entries ascending by UID, -1 when absent (the entries' cached UID column, sequence.ts lowerBound). */
 function uidIndex(entries: UidEntry[], uid: number): number {
@@ -469,10 +461,7 @@ async function commit(store: UidStore, account: string, mailboxId: string, snap:
   // Everything this commit changed has its one new mod-sequence, which is now the HIGHESTMODSEQ.
   const fresh = c.assign.map((emailId) => ({ uid: done.assigned.get(emailId)!, emailId }));
   const { entries, modseqs } = applied(snap, c.expunge, touched, fresh, highestModseq);
-  if (alone) {
-    remember(store, account, mailboxId, { ...done.state, syncState: c.syncState, entries, modseqs });
-    moveIndex(snap.entries, entries, c.expunge.flatMap((u) => snap.entries[uidIndex(snap.entries, u)] ?? []), fresh);
-  }
+  if (alone) remember(store, account, mailboxId, { ...done.state, syncState: c.syncState, entries, modseqs });
   return {
     uidValidity, uidNext, entries, modseqs, columns: columnsOf(entries), highestModseq,
     emailState: c.syncState, changed: p.changed, mode: p.mode, retries,
@@ -571,7 +560,8 @@ function moveIndex(from: UidEntry[], to: UidEntry[], gone: UidEntry[], added: Ui
 
 /**
  * `snap`'s entries without the UIDs `expunge`, plus `fresh` (new UIDs), with one pass over the map: the touched
- * ids and the new entries take `modseq`; the columns are built in the same pass (columnsOf).
+ * ids and the new entries take `modseq`; the columns are built in the same pass (columnsOf), and `snap`'s index is
+ * carried over (moveIndex).
  */
 function applied(snap: MailboxSnapshot, expunge: number[], touched: ReadonlySet<string>, fresh: UidEntry[], modseq: number): { entries: UidEntry[]; modseqs: number[] } {
   const gone = new Set(expunge);
@@ -579,15 +569,18 @@ function applied(snap: MailboxSnapshot, expunge: number[], touched: ReadonlySet<
   const modseqs: number[] = [];
   const uids: number[] = [];
   const emailIds: string[] = [];
+  const removed: UidEntry[] = [];
   const add = (e: UidEntry, m: number) => { entries.push(e); modseqs.push(m); uids.push(e.uid); emailIds.push(e.emailId); };
   const sorted = [...fresh].sort((a, b) => a.uid - b.uid);
   let k = 0;
   snap.entries.forEach((e, i) => {
     while (k < sorted.length && sorted[k]!.uid < e.uid) add(sorted[k++]!, modseq);
-    if (gone.size === 0 || !gone.has(e.uid)) add(e, touched.size > 0 && touched.has(e.emailId) ? modseq : snap.modseqs[i]!);
+    if (gone.size > 0 && gone.has(e.uid)) removed.push(e);
+    else add(e, touched.size > 0 && touched.has(e.emailId) ? modseq : snap.modseqs[i]!);
   });
   while (k < sorted.length) add(sorted[k++]!, modseq);
   columnCache.set(entries, { uids, emailIds });
+  moveIndex(snap.entries, entries, removed, sorted);
   return { entries, modseqs };
 }
 
